@@ -1,0 +1,292 @@
+// Obtains everything the system runs on, from package registries only (see ../shared/RUNTIME.md):
+// daprd, placement and scheduler built from the dapr Go module, the Dapr CLI from its Go module, Redis and
+// Chromium from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
+// and new enough (ours or the user's) is reused, and a user's own files are never overwritten.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
+import {
+  cacheDir,
+  daprBin,
+  daprBinDir,
+  infraPorts,
+  versionAtLeast,
+  versions,
+  zipkinJar,
+} from './lib/runtime.ts';
+import { info, main, Stop, step } from './lib/ui.ts';
+
+type RuntimeBinary = 'daprd' | 'placement' | 'scheduler';
+
+/** Records which files in ~/.dapr/bin this project built, so that it only ever replaces its own. */
+const ownershipFile = join(daprBinDir, '.built-by-dapr-orders.json');
+
+function builtByUs(): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(ownershipFile, 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+async function recordBuilt(name: string, version: string): Promise<void> {
+  await writeFile(ownershipFile, `${JSON.stringify({ ...builtByUs(), [name]: version }, null, 2)}\n`);
+}
+
+/** The version a Dapr binary reports, or undefined when it cannot tell. */
+export async function binaryVersion(path: string): Promise<string | undefined> {
+  const result = await run(path, ['--version']);
+  const match = /(\d+\.\d+\.\d+(?:-[\w.]+)?)/.exec(`${result.stdout}\n${result.stderr}`);
+  return result.code === 0 && match ? match[1] : undefined;
+}
+
+function requireGo(what: string): string {
+  const go = which('go');
+  if (!go) {
+    throw new Stop(
+      `Building ${what} needs Go (1.24 or newer) and none is on PATH: install Go from your package manager or go.dev, then run this again.`,
+    );
+  }
+  return go;
+}
+
+const moduleDirs = new Map<string, Promise<string>>();
+
+/** Downloads a Go module (and, on first build, its dependencies come with the build); once per run. */
+function moduleDir(module: string): Promise<string> {
+  let dir = moduleDirs.get(module);
+  if (!dir) {
+    dir = step(`downloading the Go module ${module}`, () => downloadModule(module));
+    moduleDirs.set(module, dir);
+  }
+  return dir;
+}
+
+async function downloadModule(module: string): Promise<string> {
+  const result = await mustRun(requireGo(module), ['mod', 'download', '-json', module]);
+  const dir = (JSON.parse(result.stdout) as { Dir?: string }).Dir;
+  if (!dir) throw new Stop(`go mod download ${module} did not report a module directory`);
+  return dir;
+}
+
+/** go build into a temporary name first, so an interrupted build never leaves a broken binary behind. */
+async function goBuild(dir: string, target: string, pkg: string, flags: string[]): Promise<void> {
+  const partial = `${target}.partial`;
+  await mustRun('go', ['build', '-C', dir, '-trimpath', ...flags, '-o', partial, pkg]);
+  renameSync(partial, target);
+}
+
+const runtimeLdflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${versions.dapr}`;
+
+async function buildRuntimeBinary(name: RuntimeBinary): Promise<void> {
+  const dir = await moduleDir(`github.com/dapr/dapr@v${versions.dapr}`);
+  const target = daprBin(name);
+  const expected = { daprd: 'about 5 min', placement: 'under a minute', scheduler: 'about a minute' }[name];
+  info(`  ${name} is built from source on the first run (${expected} on 2 cores; dependencies download first)`);
+  await step(`building ${name} ${versions.dapr}`, async () => {
+    if (name === 'daprd') {
+      // allcomponents, like the official release: the sqlite name resolver we use is not a "stable" one.
+      await goBuild(dir, target, './cmd/daprd', ['-tags', 'allcomponents', '-ldflags', runtimeLdflags]);
+    } else if (name === 'placement') {
+      await goBuild(dir, target, './cmd/placement', ['-ldflags', runtimeLdflags]);
+    } else {
+      // The module's own go-etcd-cron version is not served by the proxy: build with a copy of go.mod
+      // that swaps it for the next patch release (the module directory itself is read-only).
+      const modfileDir = await mkdtemp(join(tmpdir(), 'dapr-scheduler-'));
+      try {
+        const goMod = readFileSync(join(dir, 'go.mod'), 'utf8');
+        await writeFile(
+          join(modfileDir, 'go.mod'),
+          `${goMod}\nreplace github.com/diagridio/go-etcd-cron => github.com/diagridio/go-etcd-cron ${versions.etcdCron}\n`,
+        );
+        await writeFile(join(modfileDir, 'go.sum'), readFileSync(join(dir, 'go.sum')));
+        await goBuild(dir, target, './cmd/scheduler', [
+          `-modfile=${join(modfileDir, 'go.mod')}`,
+          '-mod=mod',
+          '-ldflags',
+          runtimeLdflags,
+        ]);
+      } finally {
+        rmSync(modfileDir, { recursive: true, force: true });
+      }
+    }
+  });
+  await recordBuilt(name, versions.dapr);
+}
+
+/**
+ * The version of a runtime binary in ~/.dapr/bin. daprd says it; placement and scheduler have no
+ * --version, so theirs is what we recorded when we built them, or else that of the daprd beside them.
+ */
+async function installedVersion(name: RuntimeBinary): Promise<string | undefined> {
+  if (name !== 'daprd') {
+    const recorded = builtByUs()[name];
+    if (recorded) return recorded;
+  }
+  return binaryVersion(daprBin('daprd'));
+}
+
+/** daprd, placement, scheduler in ~/.dapr/bin: reused when new enough, linked from PATH, or built. */
+async function ensureRuntimeBinary(name: RuntimeBinary): Promise<void> {
+  const target = daprBin(name);
+  if (existsSync(target)) {
+    const version = await installedVersion(name);
+    if (version && versionAtLeast(version, versions.minimumDapr)) {
+      info(`✓ ${name} ${version} (${target})`);
+      return;
+    }
+    if (builtByUs()[name] === undefined) {
+      throw new Stop(
+        `${target} is Dapr ${version ?? 'of unknown version'}, older than the ${versions.minimumDapr} this project needs, and it is not ours to replace: upgrade your Dapr install, or set DAPR_RUNTIME_PATH to another folder and run this again to build ${versions.dapr} there.`,
+      );
+    }
+  } else {
+    const onPath = which(name);
+    const version = name === 'daprd' && onPath ? await binaryVersion(onPath) : undefined;
+    if (onPath && version && versionAtLeast(version, versions.minimumDapr)) {
+      // The CLI looks for daprd in ~/.dapr/bin only: point it at the user's own binary.
+      symlinkSync(onPath, target);
+      info(`✓ ${name} ${version} (${onPath}, linked into ${daprBinDir})`);
+      return;
+    }
+  }
+  await buildRuntimeBinary(name);
+}
+
+/** The Dapr CLI to run `dapr run -f .` with: the user's own when 1.12 or newer, else ours. */
+export async function ensureDaprCli(): Promise<string> {
+  const userCli = which('dapr');
+  if (userCli) {
+    const version = await binaryVersion(userCli);
+    if (version && versionAtLeast(version, versions.minimumCli)) {
+      info(`✓ dapr CLI ${version} (${userCli})`);
+      return userCli;
+    }
+  }
+  const ours = daprBin('dapr');
+  if (isExecutable(ours)) {
+    const version = await binaryVersion(ours);
+    if (version && versionAtLeast(version, versions.minimumCli)) {
+      info(`✓ dapr CLI ${version} (${ours})`);
+      return ours;
+    }
+  }
+  const dir = await moduleDir(`github.com/dapr/cli@v${versions.cli}`);
+  await step(`building the Dapr CLI ${versions.cli} (about 1.5 min)`, () =>
+    goBuild(dir, ours, '.', ['-ldflags', `-s -w -X main.version=${versions.cli} -X main.apiVersion=1.0`]),
+  );
+  await recordBuilt('dapr', versions.cli);
+  return ours;
+}
+
+export async function ensureDaprRuntime(): Promise<void> {
+  mkdirSync(daprBinDir, { recursive: true });
+  for (const name of ['daprd', 'placement', 'scheduler'] as const) await ensureRuntimeBinary(name);
+}
+
+/** Installs Debian packages, as root or through password-less sudo; otherwise says what to run. */
+async function aptInstall(packages: string[], purpose: string): Promise<void> {
+  const command = `apt-get install ${packages.join(' ')}`;
+  if (!which('apt-get')) {
+    throw new Stop(`${purpose} needs ${packages.join(', ')} and this machine has no apt-get: install it with your package manager, then run this again.`);
+  }
+  const asRoot = process.getuid?.() === 0;
+  const sudo = !asRoot && which('sudo') && (await run('sudo', ['-n', 'true'])).code === 0;
+  if (!asRoot && !sudo) {
+    throw new Stop(`${purpose} needs ${packages.join(', ')}: run \`sudo ${command}\`, then run this again.`);
+  }
+  const prefix = asRoot ? [] : ['sudo', '-n'];
+  const [cmd, ...args] = [...prefix, 'apt-get'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await step(`installing ${packages.join(', ')} from Debian (${purpose})`, async () => {
+    await mustRun(cmd ?? 'apt-get', [...args, 'update', '-q'], { env });
+    await mustRun(cmd ?? 'apt-get', [...args, 'install', '-y', '-q', ...packages], { env });
+  });
+}
+
+/** redis-server on PATH (the tests always run their own; `npm start` only when :6379 is free). */
+export async function ensureRedis(options: { reuseRunning: boolean }): Promise<void> {
+  if (options.reuseRunning && (await redisAnswers(infraPorts.redis))) {
+    info(`✓ Redis answering on :${infraPorts.redis} (reused)`);
+    return;
+  }
+  if (!which('redis-server')) await aptInstall(['redis-server'], 'the state store and pub/sub');
+  info(`✓ redis-server (${which('redis-server')})`);
+}
+
+async function sha1(path: string): Promise<string> {
+  const hash = createHash('sha1');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** The Zipkin server jar from Maven Central, checked against the repository's SHA-1. */
+export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<void> {
+  if (options.reuseRunning && (await httpOk(`http://127.0.0.1:${infraPorts.zipkin}/health`))) {
+    info(`✓ Zipkin answering on :${infraPorts.zipkin} (reused)`);
+    return;
+  }
+  if (!which('java')) {
+    throw new Stop('Zipkin needs Java 17 or newer and none is on PATH: install a JRE (e.g. `apt-get install openjdk-17-jre-headless`), then run this again.');
+  }
+  if (existsSync(zipkinJar)) {
+    info(`✓ Zipkin ${versions.zipkin} jar (${zipkinJar})`);
+    return;
+  }
+  const url = `https://repo1.maven.org/maven2/io/zipkin/zipkin-server/${versions.zipkin}/zipkin-server-${versions.zipkin}-exec.jar`;
+  await step(`downloading the Zipkin ${versions.zipkin} server jar from Maven Central (131 MB)`, async () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const expected = (await (await fetch(`${url}.sha1`)).text()).trim().slice(0, 40);
+    const response = await fetch(url);
+    if (!response.ok || !response.body) throw new Stop(`Maven Central answered ${response.status} for ${url}`);
+    const partial = `${zipkinJar}.partial`;
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+    const actual = await sha1(partial);
+    if (actual !== expected) {
+      rmSync(partial, { force: true });
+      throw new Stop(`the Zipkin jar's SHA-1 is ${actual}, Maven Central says ${expected}: try again`);
+    }
+    renameSync(partial, zipkinJar);
+  });
+}
+
+/** Debian's Chromium, for the page tests (never a browser download of a test tool's own). */
+export async function ensureChromium(): Promise<string> {
+  const existing = which('chromium') ?? which('chromium-browser');
+  if (existing) {
+    info(`✓ chromium (${existing})`);
+    return existing;
+  }
+  await aptInstall(['chromium'], 'the page tests');
+  return which('chromium') ?? '/usr/bin/chromium';
+}
+
+export interface BootstrapOptions {
+  /** Reuse a Redis on :6379 and a Zipkin on :9411 (npm start); the tests run their own. */
+  reuseRunning: boolean;
+  chromium: boolean;
+}
+
+/** Everything, in order; returns the Dapr CLI to use. */
+export async function bootstrap(options: BootstrapOptions): Promise<{ cli: string }> {
+  await ensureDaprRuntime();
+  const cli = await ensureDaprCli();
+  await ensureRedis(options);
+  await ensureZipkin(options);
+  if (options.chromium) await ensureChromium();
+  return { cli };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(async () => {
+    const began = Date.now();
+    await bootstrap({ reuseRunning: true, chromium: process.argv.includes('--chromium') });
+    info(`bootstrap done in ${Math.round((Date.now() - began) / 1000)} s`);
+  });
+}

@@ -1,0 +1,131 @@
+// The infrastructure under the sidecars: Redis, Zipkin, placement and scheduler. `npm start` runs it on
+// the Dapr default ports and reuses what already answers there; the tests run a private copy on free ports.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, httpOk, isListening, redisAnswers, Service, waitFor } from './proc.ts';
+import { daprBin, zipkinJar } from './runtime.ts';
+import { info, Stop } from './ui.ts';
+
+export interface InfraPorts {
+  redis: number;
+  placement: number;
+  scheduler: number;
+  /** Absent: no Zipkin (the sidecars' spans then go nowhere). */
+  zipkin?: number;
+}
+
+export interface InfraOptions {
+  /** Logs and data (Redis append-only file, the scheduler's etcd). */
+  dir: string;
+  ports: InfraPorts;
+  /** Reuse a server already answering on its port instead of failing. */
+  reuse: boolean;
+  /** Printed progress (npm start) or quiet (tests). */
+  verbose?: boolean;
+}
+
+export class Infra {
+  /** What we started, in start order; reused servers are not ours to stop. */
+  readonly started: Service[] = [];
+
+  constructor(readonly options: InfraOptions) {}
+
+  private say(message: string): void {
+    if (this.options.verbose) info(message);
+  }
+
+  async start(): Promise<void> {
+    const { ports } = this.options;
+    mkdirSync(this.options.dir, { recursive: true });
+    await Promise.all([
+      this.startRedis(ports.redis),
+      this.startPlacement(ports.placement),
+      this.startScheduler(ports.scheduler),
+      ports.zipkin === undefined ? undefined : this.startZipkin(ports.zipkin),
+    ]);
+  }
+
+  /** Stops what we started, newest first. */
+  async stop(): Promise<void> {
+    for (const service of [...this.started].reverse()) await service.stop();
+  }
+
+  private async launch(
+    name: string,
+    command: string,
+    args: string[],
+    ready: () => Promise<boolean>,
+    timeoutMs = 30_000,
+  ): Promise<Service> {
+    const service = new Service(name, command, args, join(this.options.dir, 'logs', `${name}.log`), {
+      cwd: this.options.dir,
+    });
+    this.started.push(service);
+    await waitFor(name, ready, { timeoutMs, alive: service.deathNote });
+    this.say(`✓ ${name} started (pid ${service.pid}, log ${service.logFile})`);
+    return service;
+  }
+
+  /** Reuse when allowed and `answers`; fail clearly when the port is held by something else. */
+  private async reusable(name: string, port: number, answers: () => Promise<boolean>): Promise<boolean> {
+    if (!(await isListening(port))) return false;
+    if (this.options.reuse && (await answers())) {
+      this.say(`✓ ${name} already answering on :${port} (reused)`);
+      return true;
+    }
+    throw new Stop(`port ${port}, which ${name} needs, is taken by another program: stop it or free the port.`);
+  }
+
+  private async startRedis(port: number): Promise<void> {
+    if (await this.reusable('redis', port, () => redisAnswers(port))) return;
+    const dataDir = join(this.options.dir, 'redis');
+    mkdirSync(dataDir, { recursive: true });
+    // Append-only file, fsync every second: a Redis restart loses at most a second of state.
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes'];
+    await this.launch('redis', 'redis-server', [...args, '--appendfsync', 'everysec', '--save', ''], () =>
+      redisAnswers(port),
+    );
+  }
+
+  private async startZipkin(port: number): Promise<void> {
+    const health = `http://127.0.0.1:${port}/health`;
+    if (await this.reusable('zipkin', port, () => httpOk(health))) return;
+    const args = ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-jar', zipkinJar, `--server.port=${port}`];
+    await this.launch('zipkin', 'java', args, () => httpOk(health), 90_000);
+  }
+
+  private async startPlacement(port: number): Promise<void> {
+    if (await this.reusable('placement', port, async () => true)) return;
+    const [healthz, metrics] = [await freePort(), await freePort()];
+    const args = ['--listen-address', '127.0.0.1', '--port', String(port)];
+    await this.launch('placement', daprBin('placement'), [
+      ...args,
+      '--healthz-port',
+      String(healthz),
+      '--metrics-port',
+      String(metrics),
+    ], () => httpOk(`http://127.0.0.1:${healthz}/healthz`));
+  }
+
+  private async startScheduler(port: number): Promise<void> {
+    if (await this.reusable('scheduler', port, async () => true)) return;
+    const [healthz, metrics, etcd] = [await freePort(), await freePort(), await freePort()];
+    const args = [
+      '--listen-address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--etcd-data-dir',
+      join(this.options.dir, 'scheduler'),
+      '--etcd-client-port',
+      String(etcd),
+      '--healthz-port',
+      String(healthz),
+      '--metrics-port',
+      String(metrics),
+      '--override-broadcast-host-port',
+      `localhost:${port}`,
+    ];
+    await this.launch('scheduler', daprBin('scheduler'), args, () => httpOk(`http://127.0.0.1:${healthz}/healthz`), 60_000);
+  }
+}

@@ -1,0 +1,44 @@
+// What the project runs on, and where each part lives. Versions follow ../shared/RUNTIME.md.
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const versions = {
+  /** daprd, placement and scheduler, built from the Go module github.com/dapr/dapr. */
+  dapr: '1.18.1',
+  /** The oldest runtime we accept when one is already installed (workflows need the scheduler). */
+  minimumDapr: '1.15.0',
+  /** The Dapr CLI, built from the Go module github.com/dapr/cli (the only version the proxy serves). */
+  cli: '1.12.0',
+  minimumCli: '1.12.0',
+  /** v0.12.5, which dapr 1.18.1 asks for, is not served; v0.12.6 is and works. */
+  etcdCron: 'v0.12.6',
+  zipkin: '3.5.1',
+} as const;
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The Dapr convention: `$DAPR_RUNTIME_PATH/.dapr` when set (the CLI honours it too), else `~/.dapr`. */
+export const daprDir = join(process.env.DAPR_RUNTIME_PATH?.trim() || homedir(), '.dapr');
+export const daprBinDir = join(daprDir, 'bin');
+export const daprBin = (name: 'daprd' | 'placement' | 'scheduler' | 'dapr') => join(daprBinDir, name);
+
+/** Large downloads we own (the Zipkin jar). */
+export const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dapr-orders');
+export const zipkinJar = join(cacheDir, `zipkin-server-${versions.zipkin}-exec.jar`);
+
+/** Per-checkout runtime state of `npm start`: logs, Redis data, the scheduler's etcd, pids. */
+export const runDir = join(repoRoot, '.run');
+
+/** Ports of the shared infrastructure `npm start` runs or reuses (the Dapr defaults). */
+export const infraPorts = { redis: 6379, zipkin: 9411, placement: 50005, scheduler: 50006 } as const;
+
+/** Compares dotted versions ("1.18.1" vs "1.15.0"); a suffix such as "-rc.1" is ignored. */
+export function versionAtLeast(actual: string, wanted: string): boolean {
+  const parse = (v: string) => (v.replace(/^v/, '').split(/[-+]/)[0] ?? '').split('.').map((n) => Number(n) || 0);
+  const [a, b] = [parse(actual), parse(wanted)];
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}

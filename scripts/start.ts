@@ -1,0 +1,110 @@
+// `npm start`: the whole system on the real Dapr runtime. Bootstraps what is missing, starts (or reuses)
+// Redis, Zipkin, placement and scheduler, then runs the real Dapr CLI on dapr.yaml. Ctrl+C stops what this
+// script started, and nothing else.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrap } from './bootstrap.ts';
+import { readDaprRunFile } from './lib/daprfile.ts';
+import { Infra } from './lib/infra.ts';
+import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
+import { infraPorts, repoRoot, runDir } from './lib/runtime.ts';
+import { info, main, sinceStart, Stop, warn } from './lib/ui.ts';
+
+const pidFile = join(runDir, 'pids.json');
+
+interface Recorded {
+  pid: number;
+  name: string;
+}
+
+/** A previous `npm start` that was killed outright (no Ctrl+C) may have left its process groups behind. */
+function stopLeftovers(): void {
+  if (!existsSync(pidFile)) return;
+  const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as Recorded[];
+  for (const { pid, name } of recorded) {
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (isAlive(pid) && cmdline.includes(name)) {
+      warn(`stopping ${name} (pid ${pid}) left over from an earlier npm start`);
+      signalGroup(pid, 'SIGKILL');
+    }
+  }
+}
+
+function recordPids(services: Service[]): void {
+  const recorded: Recorded[] = services.flatMap((s) => (s.pid ? [{ pid: s.pid, name: s.name }] : []));
+  writeFileSync(pidFile, `${JSON.stringify(recorded)}\n`);
+}
+
+main(async () => {
+  const runFile = readDaprRunFile();
+  mkdirSync(runDir, { recursive: true });
+  stopLeftovers();
+
+  for (const app of runFile.apps) {
+    for (const port of [app.appPort, app.daprHttpPort, app.daprGrpcPort]) {
+      if (await isListening(port)) {
+        throw new Stop(`port ${port} (${app.appId}) is in use: is another npm start running? Stop it or free the port.`);
+      }
+    }
+  }
+
+  const { cli } = await bootstrap({ reuseRunning: true, chromium: false });
+
+  const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
+  let daprRun: Service | undefined;
+  let stopping = false;
+  const shutdown = async (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    info(`\n▸ stopping (${why})…`);
+    await daprRun?.stop(15_000);
+    await infra.stop();
+    info('✓ stopped');
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void shutdown(signal, 0));
+  }
+
+  try {
+    await infra.start();
+    recordPids(infra.started);
+
+    daprRun = new Service('dapr-run', cli, ['run', '-f', '.'], join(runDir, 'logs', 'dapr-run.log'), {
+      cwd: repoRoot,
+      // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
+      env: { ...process.env, DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}` },
+    });
+    recordPids([...infra.started, daprRun]);
+    daprRun.child.on('exit', (code) => {
+      if (!stopping) void shutdown(`dapr run exited with code ${code}; see .run/logs/dapr-run.log`, 1);
+    });
+    info(`▸ dapr run -f . (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`);
+
+    await Promise.all(
+      runFile.apps.map((app) =>
+        waitFor(
+          app.appId,
+          async () =>
+            (await httpOk(`http://127.0.0.1:${app.daprHttpPort}/v1.0/healthz`)) &&
+            (await httpOk(`http://127.0.0.1:${app.appPort}${runFile.appHealthCheckPath}`)),
+          { timeoutMs: 90_000, alive: daprRun?.deathNote },
+        ),
+      ),
+    );
+  } catch (error) {
+    if (error instanceof Stop) process.stderr.write(`✗ ${error.message}\n`);
+    await shutdown('start-up failed', 1);
+    return;
+  }
+
+  const port = (id: string) => runFile.apps.find((app) => app.appId === id)?.appPort;
+  info(`
+✓ ready in ${sinceStart()}
+  API            http://localhost:${port('orderprocessing')}/orders
+  Live page      http://localhost:${port('notifications')}/
+  Zipkin         http://localhost:${infraPorts.zipkin}/
+  Try demo.http, or: curl -i -X POST localhost:${port('orderprocessing')}/orders -H 'content-type: application/json' \\
+    -d '{"customer":"Riley","items":["milk","bread"],"total":12.5}'
+Ctrl+C stops everything this started.`);
+});

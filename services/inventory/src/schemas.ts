@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { ItemName, OrderId } from '#shared/messages.ts';
+
+export const StockView = z.object({ stock: z.record(ItemName, z.number().int()) });
+export const OrderParams = z.strictObject({ orderId: OrderId });
+export const ReservationView = z.object({
+  orderId: OrderId,
+  items: z.array(ItemName),
+  status: z.enum(['reserved', 'rejected', 'released']),
+  short: z.array(ItemName),
+});

@@ -1,0 +1,139 @@
+// Stock kept in the state store, reserved and released once per order however often a step is retried.
+//
+// Two kinds of keys: `stock` holds the counts of every item plus a small set of operations in flight, and
+// `reservation:<orderId>` records the outcome for an order. Redis transactions do not roll back, so a
+// change must never need two keys to agree: the count change and the in-flight mark are one ETag-checked
+// write of `stock`, the order's record follows, and the mark is cleared last. A crash between any two of
+// these writes is repaired by the retry, which finds the mark and does not apply the change twice.
+import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
+import { type StateClient, updateState } from '#shared/state.ts';
+
+export type StockCounts = Record<ItemName, number>;
+
+interface StockDocument {
+  counts: StockCounts;
+  /** Orders whose count change is applied but whose reservation record may not be written yet. */
+  inFlight: Record<string, 'reserve' | 'release'>;
+}
+
+export interface Reservation {
+  orderId: string;
+  items: ItemName[];
+  status: 'reserved' | 'rejected' | 'released';
+  short: ItemName[];
+}
+
+const STOCK_KEY = 'stock';
+const reservationKey = (orderId: string) => `reservation:${orderId}`;
+
+/** How many of each item an order asks for (["milk", "milk"] is two milks). */
+export function quantities(items: ItemName[]): Map<ItemName, number> {
+  const wanted = new Map<ItemName, number>();
+  for (const item of items) wanted.set(item, (wanted.get(item) ?? 0) + 1);
+  return wanted;
+}
+
+export class Stock {
+  private initialised: Promise<void> | undefined;
+
+  constructor(
+    private readonly dapr: StateClient,
+    private readonly initialCounts: StockCounts,
+  ) {}
+
+  /**
+   * Writes the initial stock when the store has none yet. Every operation waits for it, so it can start
+   * as soon as the app listens (the sidecar may still be loading its components); a failure is retried
+   * by the next operation.
+   */
+  initialise(): Promise<void> {
+    this.initialised ??= updateState<StockDocument, void>(this.dapr, STOCK_KEY, (current) =>
+      current ? { result: undefined } : { next: { counts: this.initialCounts, inFlight: {} }, result: undefined },
+    ).catch((error: unknown) => {
+      this.initialised = undefined;
+      throw error;
+    });
+    return this.initialised;
+  }
+
+  async counts(): Promise<StockCounts> {
+    await this.initialise();
+    const { value } = await this.dapr.getState<StockDocument>(STOCK_KEY);
+    return { ...this.initialCounts, ...value?.counts };
+  }
+
+  async reservation(orderId: string): Promise<Reservation | undefined> {
+    return (await this.dapr.getState<Reservation>(reservationKey(orderId))).value;
+  }
+
+  async reserve(orderId: string, items: ItemName[]): Promise<ReserveResult> {
+    await this.initialise();
+    const done = await this.reservation(orderId);
+    if (done) {
+      await this.clearInFlight(orderId);
+      return { orderId, reserved: done.status !== 'rejected', short: done.short };
+    }
+
+    const short = await updateState<StockDocument, ItemName[]>(this.dapr, STOCK_KEY, (doc = this.emptyDocument()) => {
+      if (doc.inFlight[orderId] === 'reserve') return { result: [] }; // applied before a crash
+      const wanted = quantities(items);
+      const missing = [...wanted].filter(([item, count]) => (doc.counts[item] ?? 0) < count).map(([item]) => item);
+      if (missing.length > 0) return { result: missing };
+      const counts = { ...doc.counts };
+      for (const [item, count] of wanted) counts[item] -= count;
+      return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: 'reserve' } }, result: [] };
+    });
+
+    const status = short.length > 0 ? 'rejected' : 'reserved';
+    await this.dapr.saveState([{ key: reservationKey(orderId), value: { orderId, items, status, short } }]);
+    await this.clearInFlight(orderId);
+    return { orderId, reserved: status === 'reserved', short };
+  }
+
+  /** Gives back what the order reserved; a second call, or one for an order that holds nothing, is a no-op. */
+  async release(orderId: string): Promise<ReleaseResult> {
+    await this.initialise();
+    const reservation = await this.reservation(orderId);
+    if (!reservation || reservation.status !== 'reserved') {
+      await this.clearInFlight(orderId);
+      return { orderId, released: reservation?.status === 'released' };
+    }
+
+    await updateState<StockDocument, void>(this.dapr, STOCK_KEY, (doc = this.emptyDocument()) => {
+      if (doc.inFlight[orderId] === 'release') return { result: undefined };
+      const counts = { ...doc.counts };
+      for (const [item, count] of quantities(reservation.items)) counts[item] = (counts[item] ?? 0) + count;
+      return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: 'release' } }, result: undefined };
+    });
+
+    await this.dapr.saveState([{ key: reservationKey(orderId), value: { ...reservation, status: 'released' } }]);
+    await this.clearInFlight(orderId);
+    return { orderId, released: true };
+  }
+
+  private async clearInFlight(orderId: string): Promise<void> {
+    await updateState<StockDocument, void>(this.dapr, STOCK_KEY, (doc) => {
+      if (!doc || !(orderId in doc.inFlight)) return { result: undefined };
+      const { [orderId]: _cleared, ...inFlight } = doc.inFlight;
+      return { next: { ...doc, inFlight }, result: undefined };
+    });
+  }
+
+  private emptyDocument(): StockDocument {
+    return { counts: { ...this.initialCounts }, inFlight: {} };
+  }
+}
+
+/** Parses INVENTORY_STOCK ("milk=10,iPhone=2"); items not named keep their default. */
+export function parseStock(text: string | undefined, defaults: StockCounts): StockCounts {
+  const counts = { ...defaults };
+  if (!text?.trim()) return counts;
+  for (const pair of text.split(',')) {
+    const [name, value] = pair.split('=').map((part) => part.trim());
+    if (!ITEM_NAMES.includes(name as ItemName)) throw new Error(`INVENTORY_STOCK: unknown item "${name}"`);
+    const count = Number(value);
+    if (!Number.isInteger(count) || count < 0) throw new Error(`INVENTORY_STOCK: "${pair}" needs a whole number`);
+    counts[name as ItemName] = count;
+  }
+  return counts;
+}

@@ -1,0 +1,75 @@
+// The orderprocessing service: the public order API, and the worker that runs the order workflows.
+import { duration, loadConfig } from '#shared/config.ts';
+import { DaprHttpClient } from '#shared/dapr.ts';
+import { createServiceApp } from '#shared/http.ts';
+import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
+import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
+import { z } from 'zod';
+import { type OrderBook, WorkflowOrderBook } from './orders.ts';
+import { registerRoutes } from './routes.ts';
+import { createActivities } from './workflow/activities.ts';
+import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
+import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
+
+export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(
+    {
+      /** How long a big order waits for approval before it is released. */
+      APPROVAL_TIMEOUT: duration.prefault('24h'),
+      RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(DEFAULT_RETRY_POLICY.maxAttempts),
+      RETRY_INITIAL_DELAY: duration.prefault(`${DEFAULT_RETRY_POLICY.initialDelayMs}ms`),
+      RETRY_MAX_DELAY: duration.prefault(`${DEFAULT_RETRY_POLICY.maxDelayMs}ms`),
+      RETRY_MAX_ELAPSED: duration.prefault(`${DEFAULT_RETRY_POLICY.maxElapsedMs}ms`),
+      /** Base URL in Location headers; defaults to http://localhost:<APP_PORT>. */
+      PUBLIC_URL: z.url().optional(),
+    },
+    env,
+  );
+export type OrderConfig = ReturnType<typeof loadOrderConfig>;
+
+export interface OrderAppDeps {
+  config: OrderConfig;
+  /** Defaults to the Dapr workflow engine behind the sidecar, with this app as its worker. */
+  orders?: OrderBook;
+}
+
+export function buildApp({ config, orders }: OrderAppDeps) {
+  const app = createServiceApp({ name: 'orderprocessing', logLevel: config.LOG_LEVEL });
+
+  let book = orders;
+  if (!book) {
+    const grpc = { daprHost: config.DAPR_HOST, daprPort: String(config.DAPR_GRPC_PORT) };
+    const logger = { level: LogLevel.Warn, service: sdkLogger(app.log) };
+    const client = new DaprWorkflowClient({ ...grpc, logger });
+    const runtime = new WorkflowRuntime({ ...grpc, logger }).registerWorkflowWithName(ORDER_WORKFLOW, orderWorkflow);
+    const sidecar = new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+    for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
+      runtime.registerActivityWithName(name, activity);
+    }
+    // The worker connects once the sidecar is up (it gives up if its first connection fails).
+    app.addHook('onListen', () => {
+      waitForSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT)
+        .then(() => runtime.start())
+        .then(() => app.log.info('workflow worker started'))
+        .catch((error: unknown) => app.log.error({ err: error }, 'workflow worker did not start'));
+    });
+    app.addHook('onClose', async () => {
+      await runtime.stop().catch(() => undefined);
+      await client.stop().catch(() => undefined);
+    });
+    book = new WorkflowOrderBook(client);
+  }
+
+  registerRoutes(app, {
+    orders: book,
+    approvalTimeoutMs: config.APPROVAL_TIMEOUT,
+    retry: {
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      initialDelayMs: config.RETRY_INITIAL_DELAY,
+      maxDelayMs: config.RETRY_MAX_DELAY,
+      maxElapsedMs: config.RETRY_MAX_ELAPSED,
+    },
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.APP_PORT}`,
+  });
+  return app;
+}

@@ -1,0 +1,78 @@
+// Orders as the API sees them, kept by the Dapr workflow engine: placing one schedules a workflow
+// instance whose id is the order id; reading one maps the instance's state to the API's shape.
+import { type DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
+import { OrderResult, type OrderView } from './schemas.ts';
+import { APPROVAL_EVENT, type ApprovalDecision, ORDER_WORKFLOW, type OrderInput } from './workflow/orderWorkflow.ts';
+
+export interface StoredOrder {
+  view: OrderView;
+  input: OrderInput;
+}
+
+/** What the routes need from the engine; unit tests hand in an in-memory one. */
+export interface OrderBook {
+  /** Starts the order's workflow; 'exists' when an instance with that id is already there. */
+  place(input: OrderInput): Promise<'placed' | 'exists'>;
+  find(id: string): Promise<StoredOrder | undefined>;
+  raiseApproval(id: string, decision: ApprovalDecision): Promise<void>;
+}
+
+function parseJson<T>(text: string | undefined): T | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+export class WorkflowOrderBook implements OrderBook {
+  constructor(private readonly client: DaprWorkflowClient) {}
+
+  async place(input: OrderInput): Promise<'placed' | 'exists'> {
+    try {
+      await this.client.scheduleNewWorkflow(ORDER_WORKFLOW, input, input.orderId);
+      return 'placed';
+    } catch (error) {
+      // Dapr refuses to reuse an instance id until it is purged: the order is already there.
+      if (/already exists/i.test((error as Error).message)) return 'exists';
+      throw error;
+    }
+  }
+
+  async find(id: string): Promise<StoredOrder | undefined> {
+    const state = await this.client.getWorkflowState(id, true);
+    if (!state) return undefined;
+    const input = parseJson<OrderInput>(state.serializedInput);
+    if (!input?.order) return undefined;
+    const status = WorkflowRuntimeStatus[state.runtimeStatus] as OrderView['status'];
+    const failure = state.workflowFailureDetails;
+    const stage = parseJson<string>(state.customStatus);
+    const result = OrderResult.safeParse(parseJson(state.serializedOutput));
+    return {
+      input,
+      view: {
+        id,
+        status,
+        ...(stage ? { stage } : {}),
+        created_time: state.createdAt.toISOString(),
+        last_updated_time: state.lastUpdatedAt.toISOString(),
+        details: input.order,
+        ...(status === 'COMPLETED' && result.success ? { order_result: result.data } : {}),
+        ...(failure
+          ? {
+              failure_details: {
+                error_type: failure.getErrorType(),
+                message: failure.getErrorMessage(),
+                stack_trace: failure.getStackTrace(),
+              },
+            }
+          : {}),
+      },
+    };
+  }
+
+  async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
+    await this.client.raiseEvent(id, APPROVAL_EVENT, decision);
+  }
+}

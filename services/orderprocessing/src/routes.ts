@@ -1,0 +1,88 @@
+import { HttpProblem, type ServiceApp } from '#shared/http.ts';
+import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
+import type { OrderBook } from './orders.ts';
+import {
+  ApprovalRequest,
+  IdempotencyHeaders,
+  Message,
+  OrderAccepted,
+  OrderParams,
+  OrderRequest,
+  OrderView,
+} from './schemas.ts';
+import { WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
+import type { RetryPolicy } from './workflow/retry.ts';
+
+export interface OrderRoutesOptions {
+  orders: OrderBook;
+  approvalTimeoutMs: number;
+  retry: RetryPolicy;
+  /** Base of the Location header, e.g. http://localhost:3000. */
+  publicUrl: string;
+}
+
+export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): void {
+  const { orders } = options;
+  const locationOf = (id: string) => `${options.publicUrl}/orders/${id}`;
+
+  app.post(
+    '/orders',
+    { schema: { body: OrderRequest, headers: IdempotencyHeaders, response: { 202: OrderAccepted } } },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const order = request.body;
+      const hash = key ? requestHash(order) : undefined;
+      let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
+
+      for (let attempt = 0; ; attempt++) {
+        const outcome = await orders.place({
+          orderId: id,
+          order,
+          approvalTimeoutMs: options.approvalTimeoutMs,
+          retry: options.retry,
+          ...(hash ? { requestHash: hash } : {}),
+        });
+        if (outcome === 'placed') break;
+        if (key) {
+          // The same key again: the same order, unless the body says otherwise.
+          const existing = await orders.find(id);
+          if (existing?.input.requestHash !== hash) {
+            throw new HttpProblem(422, 'this Idempotency-Key was already used for a different order');
+          }
+          break;
+        }
+        // A random id that is taken (1 in 60 million): draw another.
+        if (attempt >= 3) throw new Error(`could not find a free order id for ${order.customer}`);
+        id = newOrderId(order.customer);
+      }
+
+      return reply
+        .code(202)
+        .header('location', locationOf(id))
+        .send({ id, status_url: locationOf(id) });
+    },
+  );
+
+  app.get('/orders/:id', { schema: { params: OrderParams, response: { 200: OrderView } } }, async (request) => {
+    const found = await orders.find(request.params.id);
+    if (!found) throw new HttpProblem(404, `order ${request.params.id} not found`);
+    return found.view;
+  });
+
+  app.post(
+    '/orders/:id/approve',
+    { schema: { params: OrderParams, body: ApprovalRequest, response: { 202: Message } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const found = await orders.find(id);
+      if (!found) throw new HttpProblem(404, `order ${id} not found`);
+      if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
+        const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
+        throw new HttpProblem(409, `order ${id} is ${state}: there is nothing to approve`);
+      }
+      await orders.raiseApproval(id, request.body);
+      const verb = request.body.approved ? 'approval' : 'rejection';
+      return reply.code(202).send({ message: `${verb} by ${request.body.approver} sent to order ${id}` });
+    },
+  );
+}

@@ -1,0 +1,124 @@
+// The order, as a durable workflow. It reads top to bottom like the story: received → reserve stock →
+// approval for big orders → charge → ship. Deterministic: time comes from the context, every side effect
+// is an activity, and all configuration arrives in the input. The SDK runs workflows written as async
+// generators (a plain generator is taken for a workflow that schedules nothing), so helpers are too.
+import type { NotificationKind } from '#shared/messages.ts';
+import type { Task, WorkflowContext } from '@dapr/dapr';
+import type { OrderRequest, OrderResult } from '../schemas.ts';
+import type { ActivityInput, ActivityName, ActivityOutput } from './activities.ts';
+import { callWithRetry, type RetryPolicy } from './retry.ts';
+import { Saga } from './saga.ts';
+
+export const ORDER_WORKFLOW = 'orderWorkflow';
+export const APPROVAL_EVENT = 'approval';
+/** Orders of this total or more wait for a person's approval. */
+export const APPROVAL_THRESHOLD = 1000;
+export const WAITING_FOR_APPROVAL = 'waiting_for_approval';
+
+export interface OrderInput {
+  orderId: string;
+  order: OrderRequest;
+  approvalTimeoutMs: number;
+  retry: RetryPolicy;
+  /** Set when the order was placed with an Idempotency-Key: a hash of the request it was placed with. */
+  requestHash?: string;
+}
+
+export interface ApprovalDecision {
+  approver: string;
+  approved: boolean;
+}
+
+/** The order failed for good (the workflow ends FAILED with this message). */
+export class OrderFailed extends Error {}
+
+type Step<T> = AsyncGenerator<Task<unknown>, T, unknown>;
+
+const dollars = (amount: number) => `$${amount}`;
+
+/** The activity's own message, without the engine's wrapping. */
+function causeOf(error: unknown): string {
+  const details = (error as { details?: { message?: string } }).details;
+  return details?.message ?? (error as Error).message;
+}
+
+export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): Step<OrderResult> {
+  const { orderId, order } = input;
+  const saga = new Saga(ctx, input.retry);
+
+  async function* run<K extends ActivityName>(activity: K, request: ActivityInput<K>): Step<ActivityOutput<K>> {
+    return yield* callWithRetry<ActivityOutput<K>>(ctx, activity, request, input.retry);
+  }
+  async function* notify(kind: NotificationKind, text: string): Step<void> {
+    const time = ctx.getCurrentUtcDateTime().toISOString();
+    yield* run('notify', { id: `${orderId}:${kind}`, orderId, time, kind, text });
+  }
+  const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
+
+  yield* notify('received', `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`);
+
+  // 1. Reserve the stock. Not enough of something ends the order here, with nothing to undo.
+  saga.addCompensation('releaseInventory', { orderId });
+  const reservation = yield* run('reserveInventory', { orderId, items: order.items });
+  if (!reservation.reserved) {
+    const message = `Insufficient inventory for ${reservation.short.join(', ')}`;
+    yield* notify('out_of_stock', message);
+    return finish(false, message);
+  }
+  yield* notify('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`);
+
+  // 2. Big orders wait for a person, or for the deadline, whichever comes first.
+  if (order.total >= APPROVAL_THRESHOLD) {
+    const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
+    yield* notify(
+      'waiting_for_approval',
+      `Waiting for approval: the total of ${dollars(order.total)} is ${dollars(APPROVAL_THRESHOLD)} or more. Deadline = ${deadline.toISOString()}`,
+    );
+    ctx.setCustomStatus(WAITING_FOR_APPROVAL);
+    const approval = ctx.waitForExternalEvent(APPROVAL_EVENT);
+    const timeout = ctx.createTimer(deadline);
+    const winner = yield ctx.whenAny([approval, timeout]);
+    ctx.setCustomStatus('');
+
+    if (winner !== approval) {
+      yield* saga.compensate();
+      const message = `Approval timed out at ${deadline.toISOString()}; the stock was released.`;
+      yield* notify('approval_timed_out', message);
+      return finish(false, message);
+    }
+    const decision = approval.getResult() as ApprovalDecision;
+    if (!decision.approved) {
+      yield* saga.compensate();
+      const message = `Order was rejected by ${decision.approver}; the stock was released.`;
+      yield* notify('rejected', message);
+      return finish(false, message);
+    }
+    yield* notify('approved', `Order was approved by ${decision.approver}.`);
+  }
+
+  // 3. Charge, then 4. ship. A failure from here on undoes what was done and fails the order.
+  let failing: 'payment' | 'shipping' = 'payment';
+  try {
+    saga.addCompensation('refundPayment', { orderId });
+    yield* run('chargePayment', { orderId, customer: order.customer, amount: order.total });
+    yield* notify('paid', `Charged ${dollars(order.total)}.`);
+
+    failing = 'shipping';
+    yield* run('shipOrder', { orderId, customer: order.customer, items: order.items });
+  } catch (error) {
+    const cause = causeOf(error);
+    if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
+    else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
+    const notUndone = yield* saga.compensate();
+    yield* notify(
+      'compensated',
+      notUndone.length === 0
+        ? `${failing === 'shipping' ? `Refunded ${dollars(order.total)} and released` : 'Released'} the stock.`
+        : `Compensation incomplete: ${notUndone.join(', ')} failed; see the order's history.`,
+    );
+    throw new OrderFailed(`${failing} failed: ${cause}`);
+  }
+
+  yield* notify('shipped', 'Order submitted for shipping');
+  return finish(true, 'Order processed successfully');
+}

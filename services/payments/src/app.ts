@@ -1,0 +1,21 @@
+// The payments service: charges and refunds per order, recorded in a ledger in the state store.
+import { loadConfig } from '#shared/config.ts';
+import { DaprHttpClient } from '#shared/dapr.ts';
+import { createServiceApp } from '#shared/http.ts';
+import type { StateClient } from '#shared/state.ts';
+import { Ledger } from './ledger.ts';
+import { registerRoutes } from './routes.ts';
+
+export const loadPaymentsConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig({}, env);
+
+export interface PaymentsDeps {
+  config: ReturnType<typeof loadPaymentsConfig>;
+  state?: StateClient;
+}
+
+export function buildApp({ config, state }: PaymentsDeps) {
+  const app = createServiceApp({ name: 'payments', logLevel: config.LOG_LEVEL });
+  const dapr = state ?? new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+  registerRoutes(app, new Ledger(dapr));
+  return app;
+}

@@ -1,0 +1,43 @@
+// Configuration every service reads from its environment. The Dapr CLI (and the test harness, from the
+// same dapr.yaml) sets APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const baseSchema = z.object({
+  APP_ID: z.string().min(1).optional(),
+  APP_PORT: port,
+  APP_HOST: z.string().default('127.0.0.1'),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  DAPR_HTTP_PORT: port.default(3500),
+  DAPR_GRPC_PORT: port.default(50001),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type BaseConfig = z.infer<typeof baseSchema>;
+
+/**
+ * Parses the environment with the base schema extended by a service's own keys; a bad value stops the
+ * service at start with the variable's name rather than failing later.
+ */
+export function loadConfig<T extends z.ZodRawShape>(
+  extra: T,
+  env: NodeJS.ProcessEnv = process.env,
+): BaseConfig & z.infer<z.ZodObject<T>> {
+  const result = baseSchema.extend(extra).safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data as BaseConfig & z.infer<z.ZodObject<T>>;
+}
+
+/** Durations as people write them: "500ms", "5s", "10m", "24h", "1d". */
+export const duration = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text) as RegExpExecArray;
+    const ms = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return Number(amount) * ms;
+  });

@@ -1,0 +1,124 @@
+// A small client for the parts of the Dapr HTTP API the services use: state with ETags, service
+// invocation and publishing. The SDK's DaprClient drops the ETag on reads, which optimistic concurrency
+// needs, so these few calls are made directly (fetch keeps connections to the sidecar alive).
+
+export const STATE_STORE = 'statestore';
+export const PUBSUB = 'orders';
+export const NOTIFICATIONS_TOPIC = 'notifications';
+
+/** A non-2xx answer from the sidecar, or from the app behind it, with the status kept for callers. */
+export class DaprError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'DaprError';
+  }
+}
+
+/** The ETag did not match: someone else wrote the key first. */
+export class EtagMismatch extends Error {
+  constructor(readonly key: string) {
+    super(`state key ${key} was changed concurrently`);
+    this.name = 'EtagMismatch';
+  }
+}
+
+export interface StateEntry<T> {
+  value: T | undefined;
+  etag: string | undefined;
+}
+
+export interface SaveItem {
+  key: string;
+  value: unknown;
+  /** Write only if the stored ETag is still this one (first-write-wins). */
+  etag?: string;
+}
+
+export interface DaprClientOptions {
+  host: string;
+  httpPort: number;
+  apiToken?: string;
+  timeoutMs?: number;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function messageOf(body: unknown, fallback: string): string {
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  if (typeof body === 'string' && body) return body;
+  return fallback;
+}
+
+export class DaprHttpClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(options: DaprClientOptions) {
+    this.base = `http://${options.host}:${options.httpPort}/v1.0`;
+    this.headers = { 'content-type': 'application/json' };
+    if (options.apiToken) this.headers['dapr-api-token'] = options.apiToken;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  private async request(path: string, init: { method: string; body?: unknown; headers?: Record<string, string> }) {
+    return fetch(`${this.base}${path}`, {
+      method: init.method,
+      headers: { ...this.headers, ...init.headers },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+  }
+
+  async getState<T>(key: string): Promise<StateEntry<T>> {
+    const response = await this.request(`/state/${STATE_STORE}/${encodeURIComponent(key)}`, { method: 'GET' });
+    const body = await readBody(response);
+    if (response.status === 204) return { value: undefined, etag: undefined };
+    if (!response.ok) throw new DaprError(`get state ${key}: ${messageOf(body, response.statusText)}`, response.status, body);
+    return { value: body as T, etag: response.headers.get('etag') ?? undefined };
+  }
+
+  /** Saves one or more keys; an ETag mismatch on any of them throws `EtagMismatch`. */
+  async saveState(items: SaveItem[]): Promise<void> {
+    const body = items.map((item) =>
+      item.etag === undefined
+        ? { key: item.key, value: item.value }
+        : { key: item.key, value: item.value, etag: item.etag, options: { concurrency: 'first-write' } },
+    );
+    const response = await this.request(`/state/${STATE_STORE}`, { method: 'POST', body });
+    if (response.ok) return;
+    const answer = await readBody(response);
+    if (response.status === 409) throw new EtagMismatch(items.map((item) => item.key).join(', '));
+    throw new DaprError(`save state: ${messageOf(answer, response.statusText)}`, response.status, answer);
+  }
+
+  /** Calls `method` on another app through both sidecars; a non-2xx answer throws `DaprError`. */
+  async invoke<T>(appId: string, method: string, body?: unknown, httpMethod = 'POST'): Promise<T> {
+    const response = await this.request(`/invoke/${appId}/method/${method}`, { method: httpMethod, body });
+    const answer = await readBody(response);
+    if (!response.ok) {
+      throw new DaprError(`${appId} ${method}: ${messageOf(answer, `HTTP ${response.status}`)}`, response.status, answer);
+    }
+    return answer as T;
+  }
+
+  async publish(topic: string, data: unknown, pubsub = PUBSUB): Promise<void> {
+    const response = await this.request(`/publish/${pubsub}/${topic}`, { method: 'POST', body: data });
+    if (!response.ok) {
+      const answer = await readBody(response);
+      throw new DaprError(`publish ${topic}: ${messageOf(answer, response.statusText)}`, response.status, answer);
+    }
+  }
+}

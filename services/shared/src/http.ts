@@ -1,0 +1,72 @@
+// The Fastify app every service starts from: pino logging, zod validation with errors that name the
+// field, bad input as a 4xx (never a 5xx), and a health route for the sidecar's app health check.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+
+/** An error with the HTTP status to answer, for outcomes the caller must act on (404, 409, 503, …). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpProblem';
+  }
+}
+
+export interface ServiceAppOptions {
+  name: string;
+  logLevel?: string;
+  /** Largest accepted body in bytes; larger ones get 413. */
+  bodyLimit?: number;
+}
+
+export function createServiceApp(options: ServiceAppOptions) {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info', base: { service: options.name } },
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Keys such as __proto__ in a JSON body are dropped, never merged into prototypes.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issues = error.validation.map((issue) => ({
+        field: [error.validationContext, ...String(issue.instancePath).split('/').filter(Boolean)].join('.'),
+        message: issue.message,
+      }));
+      return reply.code(422).send({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        message: issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+        issues,
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({
+      statusCode: status,
+      error: error.name === 'HttpProblem' ? undefined : error.code,
+      message: status >= 500 && !(error instanceof HttpProblem) ? 'internal error' : error.message,
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ statusCode: 404, message: `no route ${request.method} ${request.url}` }),
+  );
+
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  return app;
+}
+
+export type ServiceApp = ReturnType<typeof createServiceApp>;
+export type { FastifyInstance };

@@ -1,0 +1,79 @@
+// The messages between services: one zod schema per shape, the single source of truth for validation
+// and types on both sides of every service invocation and of the notifications topic.
+import { z } from 'zod';
+
+/** What the shop sells; inventory keeps a stock count for each. */
+export const ITEM_NAMES = ['milk', 'bread', 'apples', 'oranges', 'iPhone'] as const;
+export const ItemName = z.enum(ITEM_NAMES);
+export type ItemName = z.infer<typeof ItemName>;
+
+export const OrderId = z
+  .string()
+  .regex(/^order_[a-z0-9]{1,64}_[a-z0-9]{5}$/, 'an order id such as order_riley_x7k2p');
+
+/** Money in dollars with at most two decimals. */
+export const Amount = z
+  .number()
+  .positive()
+  .max(1_000_000)
+  .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, 'at most 2 decimals');
+
+export const ReserveRequest = z.strictObject({ orderId: OrderId, items: z.array(ItemName).min(1).max(50) });
+export type ReserveRequest = z.infer<typeof ReserveRequest>;
+export const ReserveResult = z.object({
+  orderId: OrderId,
+  reserved: z.boolean(),
+  /** Items there were not enough of (empty when reserved). */
+  short: z.array(ItemName),
+});
+export type ReserveResult = z.infer<typeof ReserveResult>;
+
+export const ReleaseRequest = z.strictObject({ orderId: OrderId });
+export const ReleaseResult = z.object({ orderId: OrderId, released: z.boolean() });
+export type ReleaseResult = z.infer<typeof ReleaseResult>;
+
+export const ChargeRequest = z.strictObject({ orderId: OrderId, customer: z.string().min(1), amount: Amount });
+export type ChargeRequest = z.infer<typeof ChargeRequest>;
+export const RefundRequest = z.strictObject({ orderId: OrderId });
+
+export const LedgerEntry = z.object({
+  orderId: OrderId,
+  kind: z.enum(['charge', 'refund']),
+  amount: Amount,
+  customer: z.string(),
+  at: z.iso.datetime(),
+});
+export type LedgerEntry = z.infer<typeof LedgerEntry>;
+export const PaymentResult = z.object({ orderId: OrderId, entry: LedgerEntry.nullable() });
+export type PaymentResult = z.infer<typeof PaymentResult>;
+
+export const ShipRequest = z.strictObject({ orderId: OrderId, customer: z.string().min(1), items: z.array(ItemName) });
+export type ShipRequest = z.infer<typeof ShipRequest>;
+export const ShipResult = z.object({ orderId: OrderId, shipmentId: z.string(), shippedAt: z.iso.datetime() });
+export type ShipResult = z.infer<typeof ShipResult>;
+
+export const NotificationKind = z.enum([
+  'received',
+  'stock_reserved',
+  'out_of_stock',
+  'waiting_for_approval',
+  'approved',
+  'rejected',
+  'approval_timed_out',
+  'paid',
+  'payment_failed',
+  'shipping_failed',
+  'compensated',
+  'shipped',
+]);
+export type NotificationKind = z.infer<typeof NotificationKind>;
+
+/** One step of one order, published to topic `notifications`. `id` is stable, so redeliveries dedupe. */
+export const Notification = z.object({
+  id: z.string(),
+  orderId: OrderId,
+  time: z.iso.datetime(),
+  kind: NotificationKind,
+  text: z.string(),
+});
+export type Notification = z.infer<typeof Notification>;

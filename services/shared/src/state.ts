@@ -1,0 +1,34 @@
+// Optimistic read-modify-write of one state key: read it with its ETag, compute the next value, write it
+// back only if nobody else wrote in between, and try again when someone did.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DaprHttpClient, EtagMismatch } from './dapr.ts';
+
+export interface Change<T, R> {
+  /** The value to store; leave it out to write nothing. */
+  next?: T;
+  /** What the update returns to its caller. */
+  result: R;
+}
+
+export type StateClient = Pick<DaprHttpClient, 'getState' | 'saveState'>;
+
+export async function updateState<T, R>(
+  dapr: StateClient,
+  key: string,
+  change: (current: T | undefined) => Change<T, R>,
+  maxAttempts = 50,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const { value, etag } = await dapr.getState<T>(key);
+    const { next, result } = change(value);
+    if (next === undefined) return result;
+    try {
+      await dapr.saveState([{ key, value: next, etag }]);
+      return result;
+    } catch (error) {
+      if (!(error instanceof EtagMismatch) || attempt >= maxAttempts) throw error;
+      // Spread the contenders out a little so that they do not collide again in lock-step.
+      await sleep(Math.random() * Math.min(50, 2 * attempt));
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { HttpProblem, type ServiceApp } from '#shared/http.ts';
+import { ShipRequest, ShipResult } from '#shared/messages.ts';
+import { OrderParams, ShippingStatus } from './schemas.ts';
+import type { Shipments } from './shipments.ts';
+
+const status = (active: boolean) => ({
+  active,
+  message: active ? 'shipping is active' : 'shipping is deactivated for maintenance',
+});
+
+export function registerRoutes(app: ServiceApp, shipments: Shipments): void {
+  app.post('/ship', { schema: { body: ShipRequest, response: { 200: ShipResult } } }, (request) =>
+    shipments.ship(request.body.orderId),
+  );
+
+  app.get('/shipping/status', { schema: { response: { 200: ShippingStatus } } }, async () =>
+    status(!(await shipments.inMaintenance())),
+  );
+
+  app.post('/shipping/deactivate', { schema: { response: { 200: ShippingStatus } } }, async () => {
+    await shipments.setMaintenance(true);
+    return status(false);
+  });
+
+  app.post('/shipping/activate', { schema: { response: { 200: ShippingStatus } } }, async () => {
+    await shipments.setMaintenance(false);
+    return status(true);
+  });
+
+  app.get('/shipping/:orderId', { schema: { params: OrderParams, response: { 200: ShipResult } } }, async (request) => {
+    const shipment = await shipments.shipment(request.params.orderId);
+    if (!shipment) throw new HttpProblem(404, `order ${request.params.orderId} has not shipped`);
+    return shipment;
+  });
+}
