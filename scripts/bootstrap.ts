@@ -3,7 +3,16 @@
 // Chromium from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
 // and new enough (ours or the user's) is reused, and a user's own files are never overwritten.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +20,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
-import {
-  cacheDir,
-  daprBin,
-  daprBinDir,
-  infraPorts,
-  versionAtLeast,
-  versions,
-  zipkinJar,
-} from './lib/runtime.ts';
+import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
 import { info, main, Stop, step } from './lib/ui.ts';
 
 type RuntimeBinary = 'daprd' | 'placement' | 'scheduler';
@@ -194,7 +195,9 @@ export async function ensureDaprRuntime(): Promise<void> {
 async function aptInstall(packages: string[], purpose: string): Promise<void> {
   const command = `apt-get install ${packages.join(' ')}`;
   if (!which('apt-get')) {
-    throw new Stop(`${purpose} needs ${packages.join(', ')} and this machine has no apt-get: install it with your package manager, then run this again.`);
+    throw new Stop(
+      `${purpose} needs ${packages.join(', ')} and this machine has no apt-get: install it with your package manager, then run this again.`,
+    );
   }
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && which('sudo') && (await run('sudo', ['-n', 'true'])).code === 0;
@@ -233,7 +236,9 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     return;
   }
   if (!which('java')) {
-    throw new Stop('Zipkin needs Java 17 or newer and none is on PATH: install a JRE (e.g. `apt-get install openjdk-17-jre-headless`), then run this again.');
+    throw new Stop(
+      'Zipkin needs Java 17 or newer and none is on PATH: install a JRE (e.g. `apt-get install openjdk-17-jre-headless`), then run this again.',
+    );
   }
   if (existsSync(zipkinJar)) {
     info(`✓ Zipkin ${versions.zipkin} jar (${zipkinJar})`);
@@ -246,7 +251,10 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     const response = await fetch(url);
     if (!response.ok || !response.body) throw new Stop(`Maven Central answered ${response.status} for ${url}`);
     const partial = `${zipkinJar}.partial`;
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+      createWriteStream(partial),
+    );
     const actual = await sha1(partial);
     if (actual !== expected) {
       rmSync(partial, { force: true });

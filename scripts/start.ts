@@ -8,7 +8,7 @@ import { readDaprRunFile } from './lib/daprfile.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
 import { infraPorts, repoRoot, runDir } from './lib/runtime.ts';
-import { info, main, sinceStart, Stop, warn } from './lib/ui.ts';
+import { info, main, Stop, sinceStart, warn } from './lib/ui.ts';
 
 const pidFile = join(runDir, 'pids.json');
 
@@ -43,7 +43,9 @@ main(async () => {
   for (const app of runFile.apps) {
     for (const port of [app.appPort, app.daprHttpPort, app.daprGrpcPort]) {
       if (await isListening(port)) {
-        throw new Stop(`port ${port} (${app.appId}) is in use: is another npm start running? Stop it or free the port.`);
+        throw new Stop(
+          `port ${port} (${app.appId}) is in use: is another npm start running? Stop it or free the port.`,
+        );
       }
     }
   }

@@ -21,7 +21,10 @@ if (stale) {
 }
 
 const [script, ...args] = process.argv.slice(2);
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, script), ...args], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // The script owns shutdown: pass signals on (a terminal's Ctrl+C reaches it directly as well) and wait.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));

@@ -96,36 +96,41 @@ export class Infra {
 
   private async startPlacement(port: number): Promise<void> {
     if (await this.reusable('placement', port, async () => true)) return;
-    const [healthz, metrics] = [await freePort(), await freePort()];
-    const args = ['--listen-address', '127.0.0.1', '--port', String(port)];
-    await this.launch('placement', daprBin('placement'), [
-      ...args,
-      '--healthz-port',
-      String(healthz),
-      '--metrics-port',
-      String(metrics),
-    ], () => httpOk(`http://127.0.0.1:${healthz}/healthz`));
+    const [healthz, metrics, raft] = [await freePort(), await freePort(), await freePort()];
+    const flags: Record<string, string> = {
+      '--listen-address': '127.0.0.1',
+      '--port': String(port),
+      // Its Raft peer port defaults to 8201: one per placement, so two stacks can coexist.
+      '--initial-cluster': `dapr-placement-0=127.0.0.1:${raft}`,
+      '--healthz-port': String(healthz),
+      '--metrics-port': String(metrics),
+    };
+    await this.launch('placement', daprBin('placement'), Object.entries(flags).flat(), () =>
+      httpOk(`http://127.0.0.1:${healthz}/healthz`),
+    );
   }
 
   private async startScheduler(port: number): Promise<void> {
     if (await this.reusable('scheduler', port, async () => true)) return;
-    const [healthz, metrics, etcd] = [await freePort(), await freePort(), await freePort()];
-    const args = [
-      '--listen-address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--etcd-data-dir',
-      join(this.options.dir, 'scheduler'),
-      '--etcd-client-port',
-      String(etcd),
-      '--healthz-port',
-      String(healthz),
-      '--metrics-port',
-      String(metrics),
-      '--override-broadcast-host-port',
-      `localhost:${port}`,
-    ];
-    await this.launch('scheduler', daprBin('scheduler'), args, () => httpOk(`http://127.0.0.1:${healthz}/healthz`), 60_000);
+    const [healthz, metrics, etcd, etcdPeer] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const flags: Record<string, string> = {
+      '--listen-address': '127.0.0.1',
+      '--port': String(port),
+      '--etcd-data-dir': join(this.options.dir, 'scheduler'),
+      '--etcd-client-port': String(etcd),
+      // etcd's peer port defaults to 2380: one per scheduler, so two stacks can coexist.
+      '--etcd-initial-cluster': `dapr-scheduler-server-0=http://localhost:${etcdPeer}`,
+      '--healthz-port': String(healthz),
+      '--metrics-port': String(metrics),
+      '--override-broadcast-host-port': `localhost:${port}`,
+    };
+    const args = Object.entries(flags).flat();
+    await this.launch(
+      'scheduler',
+      daprBin('scheduler'),
+      args,
+      () => httpOk(`http://127.0.0.1:${healthz}/healthz`),
+      60_000,
+    );
   }
 }

@@ -1,9 +1,10 @@
 // The inventory service: stock per item in the state store, reserved and released per order.
+
+import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
-import { z } from 'zod';
 import { registerRoutes } from './routes.ts';
 import { parseStock, Stock, type StockCounts } from './stock.ts';
 

@@ -94,7 +94,7 @@ export class Stock {
   async release(orderId: string): Promise<ReleaseResult> {
     await this.initialise();
     const reservation = await this.reservation(orderId);
-    if (!reservation || reservation.status !== 'reserved') {
+    if (reservation?.status !== 'reserved') {
       await this.clearInFlight(orderId);
       return { orderId, released: reservation?.status === 'released' };
     }

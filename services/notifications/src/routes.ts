@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { ServiceApp } from '#shared/http.ts';
 import { Notification, OrderId } from '#shared/messages.ts';
-import { z } from 'zod';
 import type { Feed } from './feed.ts';
 
 const publicDir = new URL('../public/', import.meta.url);
@@ -39,11 +39,10 @@ export function registerRoutes(app: ServiceApp, feed: Feed): void {
   app.get('/style.css', (_request, reply) => reply.type('text/css; charset=utf-8').send(page.style));
 
   app.get('/api/notifications', async () => ({ notifications: feed.since(undefined) }));
-  app.get(
-    '/api/orders/:orderId/timeline',
-    { schema: { params: z.object({ orderId: OrderId }) } },
-    async (request) => ({ orderId: request.params.orderId, events: feed.forOrder(request.params.orderId) }),
-  );
+  app.get('/api/orders/:orderId/timeline', { schema: { params: z.object({ orderId: OrderId }) } }, async (request) => ({
+    orderId: request.params.orderId,
+    events: feed.forOrder(request.params.orderId),
+  }));
 
   // Live updates. On (re)connect the browser sends Last-Event-ID and gets what it missed first.
   app.get('/events', { sse: 'only' }, async (request, reply) => {

@@ -1,10 +1,11 @@
 // The orderprocessing service: the public order API, and the worker that runs the order workflows.
+
+import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
+import { z } from 'zod';
 import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
-import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
-import { z } from 'zod';
 import { type OrderBook, WorkflowOrderBook } from './orders.ts';
 import { registerRoutes } from './routes.ts';
 import { createActivities } from './workflow/activities.ts';

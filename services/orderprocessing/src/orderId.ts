@@ -8,7 +8,12 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 const randomSuffix = customAlphabet(ALPHABET, 5);
 
 export function customerSlug(customer: string): string {
-  return customer.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 64) || 'customer';
+  return (
+    customer
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 64) || 'customer'
+  );
 }
 
 export function newOrderId(customer: string): string {

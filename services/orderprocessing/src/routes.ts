@@ -10,7 +10,7 @@ import {
   OrderRequest,
   OrderView,
 } from './schemas.ts';
-import { WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
+import { type OrderInput, WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
 
 export interface OrderRoutesOptions {
@@ -19,6 +19,27 @@ export interface OrderRoutesOptions {
   retry: RetryPolicy;
   /** Base of the Location header, e.g. http://localhost:3000. */
   publicUrl: string;
+}
+
+const inFlight = new Map<string, Promise<{ placed: boolean; existing?: OrderInput }>>();
+
+/**
+ * Starts the order's workflow unless an instance with its id exists. Dapr 1.18 quietly recreates a
+ * *finished* instance when asked to schedule its id again, so existence is checked first; concurrent
+ * requests for one id in this process share one attempt, and the engine refuses a second running one.
+ */
+function placeOnce(orders: OrderBook, input: OrderInput): Promise<{ placed: boolean; existing?: OrderInput }> {
+  let pending = inFlight.get(input.orderId);
+  if (!pending) {
+    pending = (async () => {
+      const existing = await orders.find(input.orderId);
+      if (existing) return { placed: false, existing: existing.input };
+      if ((await orders.place(input)) === 'placed') return { placed: true };
+      return { placed: false, existing: (await orders.find(input.orderId))?.input };
+    })().finally(() => inFlight.delete(input.orderId));
+    inFlight.set(input.orderId, pending);
+  }
+  return pending;
 }
 
 export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): void {
@@ -32,21 +53,21 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
       const key = request.headers['idempotency-key'];
       const order = request.body;
       const hash = key ? requestHash(order) : undefined;
-      let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
+      const input = (orderId: string): OrderInput => ({
+        orderId,
+        order,
+        approvalTimeoutMs: options.approvalTimeoutMs,
+        retry: options.retry,
+        ...(hash ? { requestHash: hash } : {}),
+      });
 
-      for (let attempt = 0; ; attempt++) {
-        const outcome = await orders.place({
-          orderId: id,
-          order,
-          approvalTimeoutMs: options.approvalTimeoutMs,
-          retry: options.retry,
-          ...(hash ? { requestHash: hash } : {}),
-        });
-        if (outcome === 'placed') break;
+      let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await placeOnce(orders, input(id));
+        if (outcome.placed) break;
         if (key) {
           // The same key again: the same order, unless the body says otherwise.
-          const existing = await orders.find(id);
-          if (existing?.input.requestHash !== hash) {
+          if (outcome.existing?.requestHash !== hash) {
             throw new HttpProblem(422, 'this Idempotency-Key was already used for a different order');
           }
           break;

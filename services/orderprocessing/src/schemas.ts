@@ -1,6 +1,7 @@
 // The public API's shapes: validation, TypeScript types and (later) the OpenAPI document come from these.
-import { Amount, ItemName } from '#shared/messages.ts';
+
 import { z } from 'zod';
+import { Amount, ItemName } from '#shared/messages.ts';
 
 export const OrderRequest = z.strictObject({
   customer: z.string().trim().min(1).max(64),
@@ -32,7 +33,15 @@ export const FailureDetails = z.object({
   stack_trace: z.string().optional(),
 });
 
-export const OrderStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED', 'PENDING', 'SUSPENDED', 'CONTINUED_AS_NEW']);
+export const OrderStatus = z.enum([
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'TERMINATED',
+  'PENDING',
+  'SUSPENDED',
+  'CONTINUED_AS_NEW',
+]);
 
 export const OrderView = z.object({
   id: z.string(),

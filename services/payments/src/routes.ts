@@ -12,8 +12,12 @@ export function registerRoutes(app: ServiceApp, ledger: Ledger): void {
     ledger.refund(request.body.orderId),
   );
 
-  app.get('/payments/:orderId', { schema: { params: OrderParams, response: { 200: LedgerView } } }, async (request) => ({
-    orderId: request.params.orderId,
-    entries: await ledger.entries(request.params.orderId),
-  }));
+  app.get(
+    '/payments/:orderId',
+    { schema: { params: OrderParams, response: { 200: LedgerView } } },
+    async (request) => ({
+      orderId: request.params.orderId,
+      entries: await ledger.entries(request.params.orderId),
+    }),
+  );
 }

@@ -86,7 +86,8 @@ export class DaprHttpClient {
     const response = await this.request(`/state/${STATE_STORE}/${encodeURIComponent(key)}`, { method: 'GET' });
     const body = await readBody(response);
     if (response.status === 204) return { value: undefined, etag: undefined };
-    if (!response.ok) throw new DaprError(`get state ${key}: ${messageOf(body, response.statusText)}`, response.status, body);
+    if (!response.ok)
+      throw new DaprError(`get state ${key}: ${messageOf(body, response.statusText)}`, response.status, body);
     return { value: body as T, etag: response.headers.get('etag') ?? undefined };
   }
 
@@ -109,7 +110,11 @@ export class DaprHttpClient {
     const response = await this.request(`/invoke/${appId}/method/${method}`, { method: httpMethod, body });
     const answer = await readBody(response);
     if (!response.ok) {
-      throw new DaprError(`${appId} ${method}: ${messageOf(answer, `HTTP ${response.status}`)}`, response.status, answer);
+      throw new DaprError(
+        `${appId} ${method}: ${messageOf(answer, `HTTP ${response.status}`)}`,
+        response.status,
+        answer,
+      );
     }
     return answer as T;
   }

@@ -7,9 +7,7 @@ export const ITEM_NAMES = ['milk', 'bread', 'apples', 'oranges', 'iPhone'] as co
 export const ItemName = z.enum(ITEM_NAMES);
 export type ItemName = z.infer<typeof ItemName>;
 
-export const OrderId = z
-  .string()
-  .regex(/^order_[a-z0-9]{1,64}_[a-z0-9]{5}$/, 'an order id such as order_riley_x7k2p');
+export const OrderId = z.string().regex(/^order_[a-z0-9]{1,64}_[a-z0-9]{5}$/, 'an order id such as order_riley_x7k2p');
 
 /** Money in dollars with at most two decimals. */
 export const Amount = z

@@ -1,9 +1,10 @@
 // The shipping service: ships orders, or refuses with 503 while in maintenance mode.
+
+import { nanoid } from 'nanoid';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
-import { nanoid } from 'nanoid';
 import { registerRoutes } from './routes.ts';
 import { Shipments } from './shipments.ts';
 

@@ -1,5 +1,7 @@
 // The order workflow's activities: every side effect of an order, each one call to another service
 // through Dapr. Built by a factory from their dependencies, so tests can hand in a fake sidecar.
+
+import type { WorkflowActivityContext } from '@dapr/dapr';
 import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
 import type {
   ChargeRequest,
@@ -11,7 +13,6 @@ import type {
   ShipRequest,
   ShipResult,
 } from '#shared/messages.ts';
-import type { WorkflowActivityContext } from '@dapr/dapr';
 import { classify } from './retry.ts';
 
 export type Sidecar = Pick<DaprHttpClient, 'invoke' | 'publish'>;

@@ -2,8 +2,9 @@
 // approval for big orders → charge → ship. Deterministic: time comes from the context, every side effect
 // is an activity, and all configuration arrives in the input. The SDK runs workflows written as async
 // generators (a plain generator is taken for a workflow that schedules nothing), so helpers are too.
-import type { NotificationKind } from '#shared/messages.ts';
+
 import type { Task, WorkflowContext } from '@dapr/dapr';
+import type { NotificationKind } from '#shared/messages.ts';
 import type { OrderRequest, OrderResult } from '../schemas.ts';
 import type { ActivityInput, ActivityName, ActivityOutput } from './activities.ts';
 import { callWithRetry, type RetryPolicy } from './retry.ts';
@@ -55,7 +56,10 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
   const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
 
-  yield* notify('received', `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`);
+  yield* notify(
+    'received',
+    `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
+  );
 
   // 1. Reserve the stock. Not enough of something ends the order here, with nothing to undo.
   saga.addCompensation('releaseInventory', { orderId });

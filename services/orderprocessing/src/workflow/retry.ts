@@ -1,9 +1,10 @@
 // Retries with exponential backoff and jitter, in one place. `callActivity` has no retry policy in this
 // SDK, so the workflow retries itself: each wait is a durable timer (a crash during the wait loses
 // nothing) and the jitter is derived from the instance id, so a replay computes the same delays.
-import { DaprError } from '#shared/dapr.ts';
+
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import { z } from 'zod';
+import { DaprError } from '#shared/dapr.ts';
 
 /** A failure worth another try: the network, a timeout, an overloaded or restarting service. */
 export class TransientError extends Error {}
@@ -78,7 +79,8 @@ export async function* callWithRetry<T>(
     } catch (error) {
       const delay = backoffDelay(policy, attempt, `${ctx.getWorkflowInstanceId()}:${activity}`);
       const now = ctx.getCurrentUtcDateTime().getTime();
-      const giveUp = !isTransient(error) || attempt >= policy.maxAttempts || now + delay - started > policy.maxElapsedMs;
+      const giveUp =
+        !isTransient(error) || attempt >= policy.maxAttempts || now + delay - started > policy.maxElapsedMs;
       if (giveUp) throw error;
       yield ctx.createTimer(new Date(now + delay));
     }

@@ -1,0 +1,99 @@
+// What the integration tests use to talk to the stack they run on.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inject } from 'vitest';
+
+export const apps = () => inject('apps');
+
+export function url(appId: string, path: string): string {
+  const endpoints = apps()[appId];
+  if (!endpoints) throw new Error(`no app ${appId}`);
+  return `http://127.0.0.1:${endpoints.appPort}${path}`;
+}
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function call<T = Record<string, unknown>>(
+  appId: string,
+  path: string,
+  init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Answer<T>> {
+  const hasBody = init.body !== undefined || init.rawBody !== undefined;
+  const response = await fetch(url(appId, path), {
+    method: init.method ?? (hasBody ? 'POST' : 'GET'),
+    headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+export interface OrderView {
+  id: string;
+  status: string;
+  stage?: string;
+  details: { customer: string; items: string[]; total: number };
+  order_result?: { id: string; success: boolean; message: string };
+  failure_details?: { error_type: string; message: string };
+}
+
+export async function placeOrder(order: unknown, headers: Record<string, string> = {}): Promise<string> {
+  const answer = await call<{ id: string }>('orderprocessing', '/orders', { body: order, headers });
+  if (answer.status !== 202) throw new Error(`POST /orders answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body.id;
+}
+
+export async function getOrder(id: string): Promise<OrderView> {
+  return (await call<OrderView>('orderprocessing', `/orders/${id}`)).body;
+}
+
+/** Polls the order until `done` holds (or fails the test after `timeoutMs`). */
+export async function waitForOrder(
+  id: string,
+  done: (order: OrderView) => boolean,
+  timeoutMs = 30_000,
+): Promise<OrderView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: OrderView | undefined;
+  while (Date.now() < deadline) {
+    last = await getOrder(id);
+    if (done(last)) return last;
+    await sleep(100);
+  }
+  throw new Error(`order ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
+
+export const finished = (order: OrderView) => ['COMPLETED', 'FAILED', 'TERMINATED'].includes(order.status);
+export const waitingForApproval = (order: OrderView) => order.stage === 'waiting_for_approval';
+
+export async function stock(): Promise<Record<string, number>> {
+  return (await call<{ stock: Record<string, number> }>('inventory', '/inventory')).body.stock;
+}
+
+export async function ledger(orderId: string): Promise<{ kind: string; amount: number }[]> {
+  return (await call<{ entries: { kind: string; amount: number }[] }>('payments', `/payments/${orderId}`)).body.entries;
+}
+
+export async function timeline(orderId: string): Promise<{ kind: string; text: string }[]> {
+  const answer = await call<{ events: { kind: string; text: string }[] }>(
+    'notifications',
+    `/api/orders/${orderId}/timeline`,
+  );
+  return answer.body.events;
+}
+
+/** Notifications travel through pub/sub: wait until the order's timeline holds `kind`. */
+export async function waitForNotification(orderId: string, kind: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const events = await timeline(orderId);
+    if (events.some((event) => event.kind === kind)) return events;
+    await sleep(100);
+  }
+  throw new Error(
+    `no ${kind} notification for ${orderId} within ${timeoutMs} ms: ${JSON.stringify(await timeline(orderId))}`,
+  );
+}

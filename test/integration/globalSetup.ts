@@ -1,0 +1,47 @@
+// Starts one real stack for all integration test files and stops it afterwards, also on failure.
+import type { TestProject } from 'vitest/node';
+import { bootstrap } from '../../scripts/bootstrap.ts';
+import { signalGroup } from '../../scripts/lib/proc.ts';
+import { type AppEndpoints, TestStack } from './stack.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    apps: Record<string, AppEndpoints>;
+    logDir: string;
+  }
+}
+
+/** Short waits so the approval-timeout and shipping-failure paths finish within a test. */
+export const TEST_ENV = {
+  orderprocessing: {
+    APPROVAL_TIMEOUT: '6s',
+    RETRY_MAX_ATTEMPTS: '3',
+    RETRY_INITIAL_DELAY: '200ms',
+    RETRY_MAX_DELAY: '1s',
+    RETRY_MAX_ELAPSED: '5s',
+  },
+  // Few oranges, so that parallel orders compete for the last units.
+  inventory: { INVENTORY_STOCK: 'oranges=5' },
+};
+
+export default async function setup(project: TestProject) {
+  await bootstrap({ reuseRunning: false, chromium: false });
+  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1' });
+  const killAll = () => {
+    for (const pid of stack.pids()) signalGroup(pid, 'SIGKILL');
+  };
+  process.once('exit', killAll);
+  try {
+    await stack.start();
+  } catch (error) {
+    process.stderr.write(`test stack failed to start; logs in ${stack.logDir}\n`);
+    await stack.stop();
+    throw error;
+  }
+  project.provide('apps', stack.allEndpoints());
+  project.provide('logDir', stack.logDir);
+  return async () => {
+    await stack.stop();
+    process.off('exit', killAll);
+  };
+}

@@ -1,0 +1,192 @@
+// A private copy of the whole system on the real Dapr runtime, for the integration tests: its own Redis,
+// placement and scheduler on free ports, the five apps from dapr.yaml each with its own daprd, and
+// components rewritten to point at all of that. Nothing of a running `npm start` is touched.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
+import { Infra } from '../../scripts/lib/infra.ts';
+import { freePort, httpOk, Service, waitFor } from '../../scripts/lib/proc.ts';
+import { daprBin } from '../../scripts/lib/runtime.ts';
+
+export interface AppEndpoints {
+  appId: string;
+  appPort: number;
+  daprHttpPort: number;
+  daprGrpcPort: number;
+}
+
+export interface StackOptions {
+  /** Extra environment per app id, e.g. a short APPROVAL_TIMEOUT for orderprocessing. */
+  env?: Record<string, Record<string, string>>;
+  /** Keep the temporary folder (logs) after stop, for a failing run. */
+  keepLogs?: boolean;
+}
+
+interface RunningApp {
+  app: DaprApp;
+  ports: AppEndpoints & { internalGrpc: number; metrics: number };
+  daprd?: Service;
+  process?: Service;
+}
+
+function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, name: string, value: string) {
+  const entry = spec.metadata?.find((item) => item.name === name);
+  if (entry) entry.value = value;
+}
+
+export class TestStack {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dapr-orders-test-'));
+  private infra: Infra | undefined;
+  private readonly apps = new Map<string, RunningApp>();
+  private resourcesDir = join(this.dir, 'components');
+  private configFile = join(this.dir, 'config.yaml');
+  private placementPort = 0;
+  private schedulerPort = 0;
+
+  constructor(private readonly options: StackOptions = {}) {}
+
+  endpoints(appId: string): AppEndpoints {
+    const running = this.apps.get(appId);
+    if (!running) throw new Error(`no app ${appId} in dapr.yaml`);
+    return running.ports;
+  }
+
+  allEndpoints(): Record<string, AppEndpoints> {
+    return Object.fromEntries([...this.apps.values()].map((running) => [running.app.appId, running.ports]));
+  }
+
+  url(appId: string): string {
+    return `http://127.0.0.1:${this.endpoints(appId).appPort}`;
+  }
+
+  get logDir(): string {
+    return join(this.dir, 'logs');
+  }
+
+  async start(): Promise<void> {
+    const ports = { redis: await freePort(), placement: await freePort(), scheduler: await freePort() };
+    this.placementPort = ports.placement;
+    this.schedulerPort = ports.scheduler;
+    this.infra = new Infra({ dir: this.dir, ports, reuse: false });
+    await this.infra.start();
+
+    const runFile = readDaprRunFile();
+    this.writeResources(runFile.resourcesPath, runFile.configFilePath, ports.redis);
+    for (const app of runFile.apps) {
+      this.apps.set(app.appId, {
+        app,
+        ports: {
+          appId: app.appId,
+          // Not the ports in dapr.yaml: those belong to `npm start`.
+          appPort: await freePort(),
+          daprHttpPort: await freePort(),
+          daprGrpcPort: await freePort(),
+          internalGrpc: await freePort(),
+          metrics: await freePort(),
+        },
+      });
+    }
+    await Promise.all([...this.apps.keys()].map((appId) => this.startApp(appId)));
+  }
+
+  /** The repo's components and configuration, pointed at this stack's Redis and name-resolution file. */
+  private writeResources(resourcesPath: string, configFilePath: string, redisPort: number): void {
+    mkdirSync(this.resourcesDir, { recursive: true });
+    for (const file of readdirSync(resourcesPath).filter((name) => /\.ya?ml$/.test(name))) {
+      const source = join(resourcesPath, file);
+      if (source === configFilePath) continue;
+      const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => doc.toJS());
+      for (const doc of docs) {
+        if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
+      }
+      writeFileSync(join(this.resourcesDir, file), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'));
+    }
+    const config = parseAllDocuments(readFileSync(configFilePath, 'utf8'))[0]?.toJS();
+    config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
+    // No Zipkin in this stack unless a test starts one: spans are not sampled.
+    config.spec.tracing = { samplingRate: '0' };
+    writeFileSync(this.configFile, JSON.stringify(config));
+  }
+
+  /** Starts (or restarts) an app's daprd and the app itself. */
+  async startApp(appId: string): Promise<void> {
+    await Promise.all([this.startDaprd(appId), this.startProcess(appId)]);
+  }
+
+  async startDaprd(appId: string): Promise<void> {
+    const running = this.apps.get(appId);
+    if (!running) throw new Error(`no app ${appId}`);
+    const { ports, app } = running;
+    const flags: Record<string, string> = {
+      '--app-id': appId,
+      '--app-port': String(ports.appPort),
+      '--app-protocol': 'http',
+      '--dapr-http-port': String(ports.daprHttpPort),
+      '--dapr-grpc-port': String(ports.daprGrpcPort),
+      '--dapr-internal-grpc-port': String(ports.internalGrpc),
+      '--dapr-listen-addresses': '127.0.0.1',
+      '--metrics-port': String(ports.metrics),
+      '--resources-path': this.resourcesDir,
+      '--config': this.configFile,
+      '--placement-host-address': `127.0.0.1:${this.placementPort}`,
+      '--scheduler-host-address': `127.0.0.1:${this.schedulerPort}`,
+      '--log-level': 'warn',
+    };
+    const args = Object.entries(flags).flat();
+    running.daprd = new Service(`${appId}-daprd`, daprBin('daprd'), args, join(this.logDir, `${appId}-daprd.log`), {
+      cwd: app.dir,
+    });
+    await waitFor(`${appId}'s daprd`, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz/outbound`), {
+      timeoutMs: 60_000,
+      alive: running.daprd.deathNote,
+    });
+  }
+
+  async startProcess(appId: string): Promise<void> {
+    const running = this.apps.get(appId);
+    if (!running) throw new Error(`no app ${appId}`);
+    const { ports, app } = running;
+    const [command, ...args] = app.command;
+    running.process = new Service(appId, command ?? 'node', args, join(this.logDir, `${appId}.log`), {
+      cwd: app.dir,
+      env: {
+        ...process.env,
+        APP_ID: appId,
+        APP_PORT: String(ports.appPort),
+        DAPR_HTTP_PORT: String(ports.daprHttpPort),
+        DAPR_GRPC_PORT: String(ports.daprGrpcPort),
+        ...this.options.env?.[appId],
+      },
+    });
+    await waitFor(appId, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {
+      timeoutMs: 60_000,
+      alive: running.process.deathNote,
+    });
+  }
+
+  /** kill -9, for crash tests. */
+  kill(appId: string, part: 'app' | 'daprd'): void {
+    const running = this.apps.get(appId);
+    (part === 'app' ? running?.process : running?.daprd)?.kill();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.apps.values()].flatMap((running) => [running.process?.stop(5_000), running.daprd?.stop(5_000)]),
+    );
+    await this.infra?.stop();
+    if (!this.options.keepLogs) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Every process group we started, for a last-resort synchronous kill on exit. */
+  pids(): number[] {
+    const services = [...(this.infra?.started ?? [])];
+    for (const running of this.apps.values()) {
+      if (running.daprd) services.push(running.daprd);
+      if (running.process) services.push(running.process);
+    }
+    return services.flatMap((service) => (service.pid ? [service.pid] : []));
+  }
+}
