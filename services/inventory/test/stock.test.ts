@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import { FakeState, touches, yieldToOthers } from '../../shared/test/fakeState.ts';
+import { parseStock, quantities, type Reservation, Stock, type StockCounts } from '../src/stock.ts';
+
+interface StockDocument {
+  counts: StockCounts;
+  inFlight: Record<string, 'reserve' | 'release'>;
+}
+
+const DEFAULTS: StockCounts = { milk: 10, bread: 10, apples: 10, oranges: 10, iPhone: 5 };
+const ORDER = 'order_riley_aaaaa';
+const OTHER = 'order_riley_bbbbb';
+
+function setup(counts: Partial<StockCounts> = {}) {
+  const fake = new FakeState();
+  const stock = new Stock(fake, { ...DEFAULTS, ...counts });
+  const doc = () => fake.peek<StockDocument>('stock');
+  return { fake, stock, doc };
+}
+
+describe('Stock.initialise', () => {
+  it('writes the defaults once, and never over existing stock', async () => {
+    const { fake, stock, doc } = setup();
+    await stock.initialise();
+    await stock.initialise();
+    expect(fake.writes).toBe(1);
+    expect(doc()).toEqual({ counts: DEFAULTS, inFlight: {} });
+
+    // Another instance (a restart, another replica) with other defaults leaves the store alone.
+    await new Stock(fake, { ...DEFAULTS, milk: 999 }).initialise();
+    expect(fake.writes).toBe(1);
+    expect(doc()?.counts.milk).toBe(10);
+  });
+
+  it('is retried by the next operation when the first attempt fails', async () => {
+    const { fake, stock, doc } = setup();
+    fake.failOnSave(1, touches('stock'), new Error('sidecar not ready'));
+    await expect(stock.initialise()).rejects.toThrow('sidecar not ready');
+    expect(doc()).toBeUndefined();
+    expect(await stock.counts()).toEqual(DEFAULTS);
+    expect(doc()?.counts).toEqual(DEFAULTS);
+  });
+});
+
+describe('Stock.reserve', () => {
+  it('decrements the counts and records the reservation', async () => {
+    const { stock, doc } = setup();
+    const result = await stock.reserve(ORDER, ['milk', 'iPhone']);
+    expect(result).toEqual({ orderId: ORDER, reserved: true, short: [] });
+    expect(await stock.counts()).toEqual({ ...DEFAULTS, milk: 9, iPhone: 4 });
+    expect(await stock.reservation(ORDER)).toEqual<Reservation>({
+      orderId: ORDER,
+      items: ['milk', 'iPhone'],
+      status: 'reserved',
+      short: [],
+    });
+    expect(doc()?.inFlight).toEqual({});
+  });
+
+  it('applies a repeated reserve for the same order once', async () => {
+    const { stock } = setup();
+    const first = await stock.reserve(ORDER, ['bread', 'bread']);
+    const second = await stock.reserve(ORDER, ['bread', 'bread']);
+    expect(second).toEqual(first);
+    expect((await stock.counts()).bread).toBe(8);
+  });
+
+  it('counts a repeated item once per occurrence', async () => {
+    const { stock } = setup();
+    expect(quantities(['milk', 'milk', 'bread'])).toEqual(
+      new Map([
+        ['milk', 2],
+        ['bread', 1],
+      ]),
+    );
+    await stock.reserve(ORDER, ['milk', 'milk']);
+    expect((await stock.counts()).milk).toBe(8);
+  });
+
+  it('refuses an order it cannot fill, names what is short, and changes no count', async () => {
+    const { stock } = setup({ iPhone: 1, oranges: 0 });
+    const before = await stock.counts();
+
+    const result = await stock.reserve(ORDER, ['iPhone', 'iPhone', 'milk', 'oranges']);
+
+    expect(result).toEqual({ orderId: ORDER, reserved: false, short: ['iPhone', 'oranges'] });
+    expect(await stock.counts()).toEqual(before);
+    expect((await stock.reservation(ORDER))?.status).toBe('rejected');
+    // A retry of the refused order gives the same answer and still changes nothing.
+    expect(await stock.reserve(ORDER, ['iPhone', 'iPhone', 'milk', 'oranges'])).toEqual(result);
+    expect(await stock.counts()).toEqual(before);
+  });
+
+  it('can take the last of an item, and no more', async () => {
+    const { stock } = setup({ iPhone: 2 });
+    expect((await stock.reserve(ORDER, ['iPhone', 'iPhone'])).reserved).toBe(true);
+    expect(await stock.reserve(OTHER, ['iPhone'])).toEqual({ orderId: OTHER, reserved: false, short: ['iPhone'] });
+    expect((await stock.counts()).iPhone).toBe(0);
+  });
+
+  it('repairs a crash between the stock write and the reservation record without reserving twice', async () => {
+    const { fake, stock, doc } = setup();
+    await stock.initialise();
+    const crash = fake.failOnSave(1, touches('reservation:*'));
+
+    await expect(stock.reserve(ORDER, ['apples', 'apples', 'iPhone'])).rejects.toBe(crash);
+    // The count change is applied and marked as in flight; the order's record is missing.
+    expect(doc()?.counts).toMatchObject({ apples: 8, iPhone: 4 });
+    expect(doc()?.inFlight).toEqual({ [ORDER]: 'reserve' });
+    expect(await stock.reservation(ORDER)).toBeUndefined();
+
+    const retry = await stock.reserve(ORDER, ['apples', 'apples', 'iPhone']);
+
+    expect(retry).toEqual({ orderId: ORDER, reserved: true, short: [] });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, apples: 8, iPhone: 4 }, inFlight: {} });
+    expect((await stock.reservation(ORDER))?.status).toBe('reserved');
+  });
+
+  it('repairs a crash after the record but before the in-flight mark is cleared', async () => {
+    const { fake, stock, doc } = setup();
+    await stock.initialise();
+    // Saves of `stock` from here: 1 = count change, 2 = clearing the mark.
+    const crash = fake.failOnSave(2, touches('stock'));
+
+    await expect(stock.reserve(ORDER, ['milk'])).rejects.toBe(crash);
+    expect(doc()?.inFlight).toEqual({ [ORDER]: 'reserve' });
+
+    expect(await stock.reserve(ORDER, ['milk'])).toEqual({ orderId: ORDER, reserved: true, short: [] });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 9 }, inFlight: {} });
+  });
+
+  it('hands out exactly the stock there is to 20 concurrent orders, through real ETag conflicts', async () => {
+    const { fake, stock, doc } = setup({ iPhone: 5 });
+    await stock.initialise();
+    let lowest = Number.POSITIVE_INFINITY;
+    fake.beforeSave = async (items) => {
+      for (const item of items) {
+        if (item.key === 'stock') lowest = Math.min(lowest, (item.value as StockDocument).counts.iPhone);
+      }
+      await yieldToOthers(items, fake); // let the other orders read before this one writes
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => `order_buyer_${String(i).padStart(5, '0')}`);
+
+    const results = await Promise.all(ids.map((id) => stock.reserve(id, ['iPhone'])));
+
+    expect(results.filter((result) => result.reserved)).toHaveLength(5);
+    expect(results.filter((result) => !result.reserved).every((result) => result.short[0] === 'iPhone')).toBe(true);
+    expect(fake.conflicts).toBeGreaterThan(0);
+    expect(lowest).toBe(0);
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, iPhone: 0 }, inFlight: {} });
+    const records = await Promise.all(ids.map((id) => stock.reservation(id)));
+    expect(records.filter((record) => record?.status === 'reserved')).toHaveLength(5);
+    expect(records.filter((record) => record?.status === 'rejected')).toHaveLength(15);
+  });
+});
+
+describe('Stock.release', () => {
+  it('gives the items back once; a second release is a no-op', async () => {
+    const { stock, doc } = setup();
+    await stock.reserve(ORDER, ['oranges', 'oranges', 'milk']);
+    expect((await stock.counts()).oranges).toBe(8);
+
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
+    expect(await stock.counts()).toEqual(DEFAULTS);
+    expect((await stock.reservation(ORDER))?.status).toBe('released');
+
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
+    expect(await stock.counts()).toEqual(DEFAULTS);
+    expect(doc()?.inFlight).toEqual({});
+  });
+
+  it('is a no-op for an unknown order and for a refused one', async () => {
+    const { fake, stock } = setup({ iPhone: 0 });
+    await stock.initialise();
+    const writes = fake.writes;
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: false });
+    expect(fake.writes).toBe(writes);
+    expect(await stock.reservation(ORDER)).toBeUndefined();
+
+    expect((await stock.reserve(OTHER, ['iPhone'])).reserved).toBe(false);
+    const before = await stock.counts();
+    expect(await stock.release(OTHER)).toEqual({ orderId: OTHER, released: false });
+    expect(await stock.counts()).toEqual(before);
+    expect((await stock.reservation(OTHER))?.status).toBe('rejected');
+  });
+
+  it('does not give back another order’s items', async () => {
+    const { stock } = setup();
+    await stock.reserve(ORDER, ['bread']);
+    await stock.reserve(OTHER, ['bread', 'bread']);
+    await stock.release(ORDER);
+    expect((await stock.counts()).bread).toBe(8);
+  });
+
+  it('repairs a crash between giving back and recording the release without giving back twice', async () => {
+    const { fake, stock, doc } = setup();
+    await stock.reserve(ORDER, ['milk', 'milk']);
+    const crash = fake.failOnSave(1, touches('reservation:*'));
+
+    await expect(stock.release(ORDER)).rejects.toBe(crash);
+    expect(doc()?.counts.milk).toBe(10);
+    expect(doc()?.inFlight).toEqual({ [ORDER]: 'release' });
+
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
+    expect(doc()).toEqual({ counts: DEFAULTS, inFlight: {} });
+  });
+});
+
+// Known bugs, kept as failing tests (vitest reports them as passing while the bug is there, and as
+// failing once it is fixed: then turn `it.fails` into `it`). See the report for the details.
+describe('Stock: known bugs', () => {
+  it.fails('a reserve that overlaps a duplicate of itself is applied once', async () => {
+    const { fake, stock } = setup();
+    await stock.initialise();
+    // The first call has read "no reservation yet" and is about to write the stock; a duplicate delivery
+    // of the same step runs from start to end in that moment.
+    fake.beforeSave = async (items) => {
+      if (!touches('stock')(items)) return;
+      fake.beforeSave = undefined;
+      await stock.reserve(ORDER, ['iPhone']);
+    };
+    await stock.reserve(ORDER, ['iPhone']);
+    expect((await stock.counts()).iPhone).toBe(4);
+  });
+
+  it.fails('a release that overlaps a duplicate of itself gives back once', async () => {
+    const { fake, stock } = setup();
+    await stock.reserve(ORDER, ['iPhone']);
+    fake.beforeSave = async (items) => {
+      if (!touches('stock')(items)) return;
+      fake.beforeSave = undefined;
+      await stock.release(ORDER);
+    };
+    await stock.release(ORDER);
+    expect((await stock.counts()).iPhone).toBe(5);
+  });
+
+  it.fails('a release after a reserve that crashed before its record gives the stock back', async () => {
+    const { fake, stock } = setup();
+    await stock.initialise();
+    fake.failOnSave(1, touches('reservation:*'));
+    await expect(stock.reserve(ORDER, ['iPhone'])).rejects.toThrow('simulated crash');
+    // The workflow gives up on the reserve and compensates.
+    await stock.release(ORDER);
+    expect((await stock.counts()).iPhone).toBe(5);
+  });
+});
+
+describe('parseStock', () => {
+  it('reads the counts it is given and keeps the defaults for the rest', () => {
+    expect(parseStock('milk=3,iPhone=0', DEFAULTS)).toEqual({ ...DEFAULTS, milk: 3, iPhone: 0 });
+    expect(parseStock(' bread = 7 ', DEFAULTS)).toEqual({ ...DEFAULTS, bread: 7 });
+    expect(parseStock(undefined, DEFAULTS)).toEqual(DEFAULTS);
+    expect(parseStock('  ', DEFAULTS)).toEqual(DEFAULTS);
+  });
+
+  it('names the item or value that is wrong', () => {
+    expect(() => parseStock('milk=3,caviar=2', DEFAULTS)).toThrow(/unknown item "caviar"/);
+    expect(() => parseStock('milk=-1', DEFAULTS)).toThrow(/"milk=-1" needs a whole number/);
+    expect(() => parseStock('milk=2.5', DEFAULTS)).toThrow(/"milk=2.5"/);
+    expect(() => parseStock('iPhone=lots', DEFAULTS)).toThrow(/"iPhone=lots"/);
+    expect(() => parseStock('milk', DEFAULTS)).toThrow(/"milk" needs a whole number/);
+    expect(() => parseStock('milk=3', DEFAULTS)).not.toThrow();
+  });
+
+  it('does not change the defaults it is given', () => {
+    const defaults = { ...DEFAULTS };
+    parseStock('milk=1', defaults);
+    expect(defaults).toEqual(DEFAULTS);
+  });
+});
+
+describe('parseStock: known bugs', () => {
+  it.fails('refuses an empty count instead of reading it as 0', () => {
+    expect(() => parseStock('milk=', DEFAULTS)).toThrow(/"milk=" needs a whole number/);
+  });
+});

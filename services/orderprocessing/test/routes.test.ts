@@ -1,0 +1,281 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OrderId } from '#shared/messages.ts';
+import { buildApp, loadOrderConfig } from '../src/app.ts';
+import type { OrderBook, StoredOrder } from '../src/orders.ts';
+import type { OrderView } from '../src/schemas.ts';
+import type { ApprovalDecision, OrderInput } from '../src/workflow/orderWorkflow.ts';
+
+/** The workflow engine, as the routes see it, in memory. */
+class FakeOrderBook implements OrderBook {
+  readonly orders = new Map<string, StoredOrder>();
+  readonly placed: OrderInput[] = [];
+  readonly approvals: Array<{ id: string; decision: ApprovalDecision }> = [];
+
+  async place(input: OrderInput): Promise<'placed' | 'exists'> {
+    await Promise.resolve();
+    if (this.orders.has(input.orderId)) return 'exists';
+    const now = new Date().toISOString();
+    this.orders.set(input.orderId, {
+      input: structuredClone(input),
+      view: { id: input.orderId, status: 'RUNNING', created_time: now, last_updated_time: now, details: input.order },
+    });
+    this.placed.push(structuredClone(input));
+    return 'placed';
+  }
+
+  async find(id: string): Promise<StoredOrder | undefined> {
+    await Promise.resolve();
+    const found = this.orders.get(id);
+    return found && structuredClone(found);
+  }
+
+  async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
+    this.approvals.push({ id, decision });
+  }
+
+  /** Moves an order on, as the workflow would. */
+  update(id: string, view: Partial<OrderView>): void {
+    const found = this.orders.get(id);
+    if (!found) throw new Error(`no order ${id}`);
+    found.view = { ...found.view, ...view };
+  }
+}
+
+const ORDER = { customer: 'Riley', items: ['milk', 'bread'], total: 12.5 };
+const ORDER_ID = /^order_riley_[a-z0-9]{5}$/;
+
+let orders: FakeOrderBook;
+let app: ReturnType<typeof buildApp>;
+
+beforeEach(async () => {
+  orders = new FakeOrderBook();
+  app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders });
+  await app.ready();
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+const post = (payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: '/orders', payload: payload as object, headers });
+
+const postRaw = (body: string) =>
+  app.inject({ method: 'POST', url: '/orders', payload: body, headers: { 'content-type': 'application/json' } });
+
+describe('POST /orders', () => {
+  it('accepts a valid order with 202, a Location and the order id', async () => {
+    const response = await post(ORDER);
+
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ id: string; status_url: string }>();
+    expect(body.id).toMatch(ORDER_ID);
+    expect(OrderId.safeParse(body.id).success).toBe(true);
+    expect(response.headers.location).toBe(`http://localhost:3000/orders/${body.id}`);
+    expect(body.status_url).toBe(`http://localhost:3000/orders/${body.id}`);
+    expect(orders.placed).toHaveLength(1);
+    expect(orders.placed[0]).toMatchObject({ orderId: body.id, order: ORDER });
+    expect(orders.placed[0]?.requestHash).toBeUndefined();
+    expect(orders.placed[0]?.retry.maxAttempts).toBeGreaterThanOrEqual(1);
+    expect(orders.placed[0]?.approvalTimeoutMs).toBe(86_400_000);
+  });
+
+  it('places two orders without a key as two orders', async () => {
+    const a = (await post(ORDER)).json<{ id: string }>();
+    const b = (await post(ORDER)).json<{ id: string }>();
+    expect(a.id).not.toBe(b.id);
+    expect(orders.placed).toHaveLength(2);
+  });
+
+  it('places an order once for the same Idempotency-Key', async () => {
+    const headers = { 'idempotency-key': 'checkout-42' };
+    const first = await post(ORDER, headers);
+    const second = await post(ORDER, headers);
+
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(second.json().id).toBe(first.json().id);
+    expect(second.headers.location).toBe(first.headers.location);
+    expect(first.json().id).toMatch(ORDER_ID);
+    expect(orders.placed).toHaveLength(1);
+  });
+
+  it('places an order once for two requests with one key at the same time', async () => {
+    const headers = { 'idempotency-key': 'double-click' };
+    const [a, b] = await Promise.all([post(ORDER, headers), post(ORDER, headers)]);
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(a.json().id).toBe(b.json().id);
+    expect(orders.placed).toHaveLength(1);
+  });
+
+  it('takes the same order with its keys in another order as the same request', async () => {
+    const headers = { 'idempotency-key': 'reordered' };
+    const first = await post(ORDER, headers);
+    const second = await post({ total: ORDER.total, items: ORDER.items, customer: ORDER.customer }, headers);
+    expect(second.statusCode).toBe(202);
+    expect(second.json().id).toBe(first.json().id);
+    expect(orders.placed).toHaveLength(1);
+  });
+
+  it('refuses the same Idempotency-Key with a different order (422)', async () => {
+    const headers = { 'idempotency-key': 'checkout-43' };
+    expect((await post(ORDER, headers)).statusCode).toBe(202);
+
+    const response = await post({ ...ORDER, total: 99 }, headers);
+
+    expect(response.statusCode).toBe(422);
+    expect(response.json().message).toMatch(/Idempotency-Key/);
+    expect(orders.placed).toHaveLength(1);
+    expect(orders.placed[0]?.order.total).toBe(12.5);
+  });
+
+  it.each([
+    ['a missing customer', { items: ['milk'], total: 5 }, /body\.customer/],
+    ['a customer of 65 characters', { ...ORDER, customer: 'r'.repeat(65) }, /body\.customer/],
+    ['a blank customer', { ...ORDER, customer: '   ' }, /body\.customer/],
+    ['no items', { ...ORDER, items: [] }, /body\.items/],
+    ['an unknown item', { ...ORDER, items: ['milk', 'caviar'] }, /body\.items\.1/],
+    ['51 items', { ...ORDER, items: Array(51).fill('milk') }, /body\.items/],
+    ['items that are not a list', { ...ORDER, items: 'milk' }, /body\.items/],
+    ['a total of 0', { ...ORDER, total: 0 }, /body\.total/],
+    ['a total of -5', { ...ORDER, total: -5 }, /body\.total/],
+    ['a total of 1000001', { ...ORDER, total: 1_000_001 }, /body\.total/],
+    ['a total of 12.345', { ...ORDER, total: 12.345 }, /body\.total: at most 2 decimals/],
+    ['a total given as a string', { ...ORDER, total: '12' }, /body\.total/],
+    ['a missing total', { customer: 'Riley', items: ['milk'] }, /body\.total/],
+    ['an extra key', { ...ORDER, discount: 5 }, /Unrecognized key: "discount"/],
+    ['an array instead of an object', [ORDER], /body: .*expected object/],
+  ])('refuses %s with a 4xx naming the field', async (_case, payload, field) => {
+    const response = await post(payload);
+
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode).toBeLessThan(500);
+    expect(response.json().message).toMatch(field);
+    expect(orders.placed).toHaveLength(0);
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const response = await postRaw('{"customer":');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toBeTruthy();
+    expect(orders.placed).toHaveLength(0);
+  });
+
+  it('answers a body over 64 KiB with 413', async () => {
+    const response = await post({ ...ORDER, customer: 'x'.repeat(70 * 1024) });
+    expect(response.statusCode).toBe(413);
+    expect(orders.placed).toHaveLength(0);
+  });
+
+  it('answers a body that is not JSON with a 4xx', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      payload: 'customer=Riley',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode).toBeLessThan(500);
+  });
+
+  it('refuses an empty Idempotency-Key', async () => {
+    const response = await post(ORDER, { 'idempotency-key': '   ' });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().message).toMatch(/headers\.idempotency-key/);
+  });
+
+  it('does not let a __proto__ key pollute Object.prototype', async () => {
+    const response = await postRaw(
+      '{"customer":"Riley","items":["milk"],"total":5,"__proto__":{"polluted":"yes","total":1}}',
+    );
+
+    expect(response.statusCode).toBeLessThan(500);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    if (response.statusCode === 202) {
+      expect(orders.placed[0]?.order).toEqual({ customer: 'Riley', items: ['milk'], total: 5 });
+      expect(Object.getPrototypeOf(orders.placed[0]?.order)).toBe(Object.prototype);
+    }
+  });
+});
+
+describe('GET /orders/:id', () => {
+  it('answers an unknown id with 404 and a message', async () => {
+    const response = await app.inject({ method: 'GET', url: '/orders/order_nobody_zzzzz' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().message).toBe('order order_nobody_zzzzz not found');
+  });
+
+  it('shows a placed order', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    const response = await app.inject({ method: 'GET', url: `/orders/${id}` });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ id, status: 'RUNNING', details: ORDER });
+  });
+
+  it('refuses an id over 200 characters with a 4xx', async () => {
+    const response = await app.inject({ method: 'GET', url: `/orders/${'a'.repeat(201)}` });
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode).toBeLessThan(500);
+  });
+});
+
+describe('POST /orders/:id/approve', () => {
+  const approve = (id: string, payload: unknown = { approver: 'Dana', approved: true }) =>
+    app.inject({ method: 'POST', url: `/orders/${id}/approve`, payload: payload as object });
+
+  async function placed(view: Partial<OrderView>): Promise<string> {
+    const { id } = (await post({ ...ORDER, total: 1500 })).json<{ id: string }>();
+    orders.update(id, view);
+    return id;
+  }
+
+  it('answers an unknown order with 404', async () => {
+    const response = await approve('order_nobody_zzzzz');
+    expect(response.statusCode).toBe(404);
+    expect(response.json().message).toMatch(/order_nobody_zzzzz not found/);
+    expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('answers a finished order with 409', async () => {
+    const id = await placed({ status: 'COMPLETED' });
+    const response = await approve(id);
+    expect(response.statusCode).toBe(409);
+    expect(response.json().message).toMatch(/COMPLETED/);
+    expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('answers a running order that is not waiting for approval with 409', async () => {
+    const id = await placed({ status: 'RUNNING' });
+    const response = await approve(id);
+    expect(response.statusCode).toBe(409);
+    expect(response.json().message).toMatch(/not waiting for approval/);
+    expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('hands the decision to an order waiting for approval (202)', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+
+    const response = await approve(id, { approver: 'Dana', approved: false });
+
+    expect(response.statusCode).toBe(202);
+    expect(response.json().message).toMatch(/rejection by Dana/);
+    expect(orders.approvals).toEqual([{ id, decision: { approver: 'Dana', approved: false } }]);
+  });
+
+  it.each([
+    ['a missing approved', { approver: 'Dana' }, /body\.approved/],
+    ['approved as a string', { approver: 'Dana', approved: 'yes' }, /body\.approved/],
+    ['a blank approver', { approver: '  ', approved: true }, /body\.approver/],
+    ['an extra key', { approver: 'Dana', approved: true, note: 'ok' }, /Unrecognized key: "note"/],
+  ])('refuses %s with a 4xx naming the field', async (_case, payload, field) => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+
+    const response = await approve(id, payload);
+
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode).toBeLessThan(500);
+    expect(response.json().message).toMatch(field);
+    expect(orders.approvals).toHaveLength(0);
+  });
+});
