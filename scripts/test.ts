@@ -23,7 +23,7 @@ async function inherit(title: string, command: string, args: string[]): Promise<
 
 main(async () => {
   const began = Date.now();
-  await bootstrap({ reuseRunning: false, chromium: false });
+  await bootstrap({ reuseRunning: false, chromium: true });
   await inherit('typecheck', 'npx', ['tsc', '--noEmit']);
   await inherit('lint', 'npx', ['biome', 'check', '.']);
 
