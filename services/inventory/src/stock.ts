@@ -2,18 +2,26 @@
 //
 // Two kinds of keys: `stock` holds the counts of every item plus a small set of operations in flight, and
 // `reservation:<orderId>` records the outcome for an order. Redis transactions do not roll back, so a
-// change must never need two keys to agree: the count change and the in-flight mark are one ETag-checked
-// write of `stock`, the order's record follows, and the mark is cleared last. A crash between any two of
-// these writes is repaired by the retry, which finds the mark and does not apply the change twice.
+// change must never need two keys to agree: the count change and the in-flight mark (which carries the
+// items) are one ETag-checked write of `stock`, the order's record follows, and the mark is cleared last.
+// A crash between any two of these writes is repaired by the retry, which finds the mark and does not
+// apply the change twice. Duplicate calls for one order that overlap (a retry racing a slow first call)
+// take turns in this process. Running several inventory replicas on Redis would need more than that: a
+// store whose transactions roll back (e.g. PostgreSQL), so that counts and record are one write.
 import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
 
 export type StockCounts = Record<ItemName, number>;
 
+interface InFlight {
+  op: 'reserve' | 'release';
+  items: ItemName[];
+}
+
 interface StockDocument {
   counts: StockCounts;
-  /** Orders whose count change is applied but whose reservation record may not be written yet. */
-  inFlight: Record<string, 'reserve' | 'release'>;
+  /** Orders whose count change is applied but whose reservation record may not be final yet. */
+  inFlight: Record<string, InFlight>;
 }
 
 export interface Reservation {
@@ -35,6 +43,8 @@ export function quantities(items: ItemName[]): Map<ItemName, number> {
 
 export class Stock {
   private initialised: Promise<void> | undefined;
+  /** The operation under way per order: a duplicate waits for it instead of racing it. */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly dapr: StateClient,
@@ -42,9 +52,9 @@ export class Stock {
   ) {}
 
   /**
-   * Writes the initial stock when the store has none yet. Every operation waits for it, so it can start
-   * as soon as the app listens (the sidecar may still be loading its components); a failure is retried
-   * by the next operation.
+   * Writes the initial stock when the store has none yet (a create: another instance that got there
+   * first wins). Every operation waits for it, so it can start as soon as the app listens (the sidecar
+   * may still be loading its components); a failure is retried by the next operation.
    */
   initialise(): Promise<void> {
     this.initialised ??= updateState<StockDocument, void>(this.dapr, STOCK_KEY, (current) =>
@@ -66,49 +76,85 @@ export class Stock {
     return (await this.dapr.getState<Reservation>(reservationKey(orderId))).value;
   }
 
-  async reserve(orderId: string, items: ItemName[]): Promise<ReserveResult> {
-    await this.initialise();
-    const done = await this.reservation(orderId);
-    if (done) {
+  reserve(orderId: string, items: ItemName[]): Promise<ReserveResult> {
+    return this.oneAtATime(orderId, async () => {
+      await this.initialise();
+      const done = await this.reservation(orderId);
+      if (done) {
+        await this.clearInFlight(orderId);
+        return { orderId, reserved: done.status !== 'rejected', short: done.short };
+      }
+
+      const short = await updateState<StockDocument, ItemName[]>(this.dapr, STOCK_KEY, (doc = this.emptyDocument()) => {
+        if (doc.inFlight[orderId]?.op === 'reserve') return { result: [] }; // applied before a crash
+        const wanted = quantities(items);
+        const missing = [...wanted].filter(([item, count]) => (doc.counts[item] ?? 0) < count).map(([item]) => item);
+        if (missing.length > 0) return { result: missing };
+        const counts = { ...doc.counts };
+        for (const [item, count] of wanted) counts[item] -= count;
+        return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: { op: 'reserve', items } } }, result: [] };
+      });
+
+      const status = short.length > 0 ? 'rejected' : 'reserved';
+      await this.record({ orderId, items, status, short });
       await this.clearInFlight(orderId);
-      return { orderId, reserved: done.status !== 'rejected', short: done.short };
-    }
-
-    const short = await updateState<StockDocument, ItemName[]>(this.dapr, STOCK_KEY, (doc = this.emptyDocument()) => {
-      if (doc.inFlight[orderId] === 'reserve') return { result: [] }; // applied before a crash
-      const wanted = quantities(items);
-      const missing = [...wanted].filter(([item, count]) => (doc.counts[item] ?? 0) < count).map(([item]) => item);
-      if (missing.length > 0) return { result: missing };
-      const counts = { ...doc.counts };
-      for (const [item, count] of wanted) counts[item] -= count;
-      return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: 'reserve' } }, result: [] };
+      return { orderId, reserved: status === 'reserved', short };
     });
-
-    const status = short.length > 0 ? 'rejected' : 'reserved';
-    await this.dapr.saveState([{ key: reservationKey(orderId), value: { orderId, items, status, short } }]);
-    await this.clearInFlight(orderId);
-    return { orderId, reserved: status === 'reserved', short };
   }
 
-  /** Gives back what the order reserved; a second call, or one for an order that holds nothing, is a no-op. */
-  async release(orderId: string): Promise<ReleaseResult> {
-    await this.initialise();
-    const reservation = await this.reservation(orderId);
-    if (reservation?.status !== 'reserved') {
+  /**
+   * Gives back what the order reserved; a second call, or one for an order that holds nothing, is a
+   * no-op. A reserve that crashed before writing its record is found by its in-flight mark.
+   */
+  release(orderId: string): Promise<ReleaseResult> {
+    return this.oneAtATime(orderId, async () => {
+      await this.initialise();
+      const recorded = await this.reservation(orderId);
+      if (recorded && recorded.status !== 'reserved') {
+        await this.clearInFlight(orderId);
+        return { orderId, released: recorded.status === 'released' };
+      }
+
+      const items = await updateState<StockDocument, ItemName[] | undefined>(
+        this.dapr,
+        STOCK_KEY,
+        (doc = this.emptyDocument()) => {
+          const mark = doc.inFlight[orderId];
+          if (mark?.op === 'release') return { result: mark.items }; // given back before a crash
+          const held = recorded?.items ?? (mark?.op === 'reserve' ? mark.items : undefined);
+          if (!held) return { result: undefined }; // never reserved: nothing to give back
+          const counts = { ...doc.counts };
+          for (const [item, count] of quantities(held)) counts[item] = (counts[item] ?? 0) + count;
+          return {
+            next: { counts, inFlight: { ...doc.inFlight, [orderId]: { op: 'release', items: held } } },
+            result: held,
+          };
+        },
+      );
+      if (!items) return { orderId, released: false };
+
+      await this.record({ orderId, items, status: 'released', short: [] });
       await this.clearInFlight(orderId);
-      return { orderId, released: reservation?.status === 'released' };
-    }
-
-    await updateState<StockDocument, void>(this.dapr, STOCK_KEY, (doc = this.emptyDocument()) => {
-      if (doc.inFlight[orderId] === 'release') return { result: undefined };
-      const counts = { ...doc.counts };
-      for (const [item, count] of quantities(reservation.items)) counts[item] = (counts[item] ?? 0) + count;
-      return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: 'release' } }, result: undefined };
+      return { orderId, released: true };
     });
+  }
 
-    await this.dapr.saveState([{ key: reservationKey(orderId), value: { ...reservation, status: 'released' } }]);
-    await this.clearInFlight(orderId);
-    return { orderId, released: true };
+  private async oneAtATime<T>(orderId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.busy.get(orderId) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.busy.set(orderId, current);
+    try {
+      return await current;
+    } finally {
+      if (this.busy.get(orderId) === current) this.busy.delete(orderId);
+    }
+  }
+
+  private async record(reservation: Reservation): Promise<void> {
+    await updateState<Reservation, void>(this.dapr, reservationKey(reservation.orderId), () => ({
+      next: reservation,
+      result: undefined,
+    }));
   }
 
   private async clearInFlight(orderId: string): Promise<void> {
@@ -131,8 +177,8 @@ export function parseStock(text: string | undefined, defaults: StockCounts): Sto
   for (const pair of text.split(',')) {
     const [name, value] = pair.split('=').map((part) => part.trim());
     if (!ITEM_NAMES.includes(name as ItemName)) throw new Error(`INVENTORY_STOCK: unknown item "${name}"`);
+    if (!/^\d+$/.test(value ?? '')) throw new Error(`INVENTORY_STOCK: "${pair}" needs a whole number`);
     const count = Number(value);
-    if (!Number.isInteger(count) || count < 0) throw new Error(`INVENTORY_STOCK: "${pair}" needs a whole number`);
     counts[name as ItemName] = count;
   }
   return counts;

@@ -77,9 +77,8 @@ describe('Ledger.refund', () => {
   });
 });
 
-// Known bug, kept as a failing test (turn `it.fails` into `it` once fixed): see the report.
-describe('Ledger: known bugs', () => {
-  it.fails('two overlapping first charges of one order return the same, stored, entry', async () => {
+describe('Ledger: overlapping first calls', () => {
+  it('two overlapping first charges of one order return the same, stored, entry', async () => {
     const { ledger } = setup();
     const [a, b] = await Promise.all([ledger.charge(ORDER, 'Riley', 10), ledger.charge(ORDER, 'Riley', 20)]);
     const stored = await ledger.entries(ORDER);

@@ -34,7 +34,7 @@ export interface StateEntry<T> {
 export interface SaveItem {
   key: string;
   value: unknown;
-  /** Write only if the stored ETag is still this one (first-write-wins). */
+  /** Write only if the stored ETag is still this one; without one, only if the key does not exist. */
   etag?: string;
 }
 
@@ -91,17 +91,27 @@ export class DaprHttpClient {
     return { value: body as T, etag: response.headers.get('etag') ?? undefined };
   }
 
-  /** Saves one or more keys; an ETag mismatch on any of them throws `EtagMismatch`. */
+  /**
+   * Saves keys with first-write concurrency, always: an item with an ETag is written only if the stored
+   * ETag still matches, an item without one only if the key does not exist yet (both Redis and
+   * PostgreSQL treat first-write without an ETag as create-only). Either conflict throws `EtagMismatch`.
+   * There is deliberately no unconditional write: on Redis it would also fail once a key was written
+   * with first-write.
+   */
   async saveState(items: SaveItem[]): Promise<void> {
-    const body = items.map((item) =>
-      item.etag === undefined
-        ? { key: item.key, value: item.value }
-        : { key: item.key, value: item.value, etag: item.etag, options: { concurrency: 'first-write' } },
-    );
+    const body = items.map((item) => ({
+      key: item.key,
+      value: item.value,
+      ...(item.etag === undefined ? {} : { etag: item.etag }),
+      options: { concurrency: 'first-write' },
+    }));
     const response = await this.request(`/state/${STATE_STORE}`, { method: 'POST', body });
     if (response.ok) return;
     const answer = await readBody(response);
-    if (response.status === 409) throw new EtagMismatch(items.map((item) => item.key).join(', '));
+    const creating = items.some((item) => item.etag === undefined);
+    // A create that lost its race comes back from Redis as a plain ERR_STATE_SAVE, not as a 409.
+    const lostCreate = creating && response.status === 500 && /failed to set key/.test(messageOf(answer, ''));
+    if (response.status === 409 || lostCreate) throw new EtagMismatch(items.map((item) => item.key).join(', '));
     throw new DaprError(`save state: ${messageOf(answer, response.statusText)}`, response.status, answer);
   }
 

@@ -1,5 +1,6 @@
 // Optimistic read-modify-write of one state key: read it with its ETag, compute the next value, write it
-// back only if nobody else wrote in between, and try again when someone did.
+// back only if nobody else wrote in between (or, for a key that did not exist, only if nobody created it
+// in between), and try again when someone did. Every write of the services goes through here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DaprHttpClient, EtagMismatch } from './dapr.ts';
 

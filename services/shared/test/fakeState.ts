@@ -62,9 +62,11 @@ export class FakeState implements StateClient {
       }
     }
 
-    // All or nothing, like a Dapr bulk save with first-write concurrency.
+    // All or nothing, like a Dapr bulk save with first-write concurrency: with an ETag only if it still
+    // matches, without one only if the key does not exist yet (a create).
     for (const item of items) {
-      if (item.etag !== undefined && this.data.get(item.key)?.etag !== item.etag) {
+      const stored = this.data.get(item.key);
+      if (item.etag === undefined ? stored !== undefined : stored?.etag !== item.etag) {
         this.conflicts += 1;
         throw new EtagMismatch(item.key);
       }

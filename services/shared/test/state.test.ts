@@ -33,11 +33,21 @@ describe('FakeState', () => {
     const fake = new FakeState();
     fake.failOnSave(2, touches('b'));
     await fake.saveState([{ key: 'b', value: 1 }]);
-    await expect(fake.saveState([{ key: 'b', value: 2 }])).rejects.toThrow('simulated crash');
-    await fake.saveState([{ key: 'b', value: 3 }]);
+    const etag = (await fake.getState('b')).etag;
+    await expect(fake.saveState([{ key: 'b', value: 2, etag }])).rejects.toThrow('simulated crash');
+    await fake.saveState([{ key: 'b', value: 3, etag }]);
     expect(fake.peek('b')).toBe(3);
     expect(fake.failed).toBe(1);
     expect(fake.writes).toBe(2);
+  });
+});
+
+describe('creating a key (a save without an ETag)', () => {
+  it('succeeds only while the key does not exist', async () => {
+    const fake = new FakeState();
+    await fake.saveState([{ key: 'c', value: 1 }]);
+    await expect(fake.saveState([{ key: 'c', value: 2 }])).rejects.toThrow(EtagMismatch);
+    expect(fake.peek('c')).toBe(1);
   });
 });
 

@@ -23,7 +23,7 @@ export class Shipments {
   }
 
   async setMaintenance(active: boolean): Promise<void> {
-    await this.dapr.saveState([{ key: MAINTENANCE_KEY, value: { active } }]);
+    await updateState<Maintenance, void>(this.dapr, MAINTENANCE_KEY, () => ({ next: { active }, result: undefined }));
   }
 
   async shipment(orderId: string): Promise<ShipResult | undefined> {
