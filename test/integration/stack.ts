@@ -74,21 +74,38 @@ export class TestStack {
 
     const runFile = readDaprRunFile();
     this.writeResources(runFile.resourcesPath, runFile.configFilePath, ports.redis);
-    for (const app of runFile.apps) {
-      this.apps.set(app.appId, {
-        app,
-        ports: {
-          appId: app.appId,
-          // Not the ports in dapr.yaml: those belong to `npm start`.
-          appPort: await freePort(),
-          daprHttpPort: await freePort(),
-          daprGrpcPort: await freePort(),
-          internalGrpc: await freePort(),
-          metrics: await freePort(),
-        },
-      });
+    for (const app of runFile.apps) this.apps.set(app.appId, { app, ports: await this.freshPorts(app.appId) });
+    await Promise.all([...this.apps.keys()].map((appId) => this.startFirstTime(appId)));
+  }
+
+  /** Not the ports in dapr.yaml: those belong to `npm start`. */
+  private async freshPorts(appId: string): Promise<RunningApp['ports']> {
+    return {
+      appId,
+      appPort: await freePort(),
+      daprHttpPort: await freePort(),
+      daprGrpcPort: await freePort(),
+      internalGrpc: await freePort(),
+      metrics: await freePort(),
+    };
+  }
+
+  /**
+   * A free port can be taken by another process between our look and daprd's bind (other stacks start
+   * on this machine too): on a failed first start, stop that app and try again on new ports.
+   */
+  private async startFirstTime(appId: string): Promise<void> {
+    const running = this.apps.get(appId);
+    if (!running) throw new Error(`no app ${appId}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startApp(appId);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await Promise.all([running.process?.stop(2_000), running.daprd?.stop(2_000)]);
+        running.ports = await this.freshPorts(appId);
+      }
     }
-    await Promise.all([...this.apps.keys()].map((appId) => this.startApp(appId)));
   }
 
   /** The repo's components and configuration, pointed at this stack's Redis and name-resolution file. */

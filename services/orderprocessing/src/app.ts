@@ -11,6 +11,7 @@ import { registerRoutes } from './routes.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
+import { SupervisedWorker } from './workflow/worker.ts';
 
 export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
   loadConfig(
@@ -47,15 +48,14 @@ export function buildApp({ config, orders }: OrderAppDeps) {
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
       runtime.registerActivityWithName(name, activity);
     }
-    // The worker connects once the sidecar is up (it gives up if its first connection fails).
-    app.addHook('onListen', () => {
-      waitForSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT)
-        .then(() => runtime.start())
-        .then(() => app.log.info('workflow worker started'))
-        .catch((error: unknown) => app.log.error({ err: error }, 'workflow worker did not start'));
-    });
+    const worker = new SupervisedWorker(
+      runtime,
+      () => waitForSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT),
+      app.log,
+    );
+    app.addHook('onListen', () => worker.start());
     app.addHook('onClose', async () => {
-      await runtime.stop().catch(() => undefined);
+      await worker.stop();
       await client.stop().catch(() => undefined);
     });
     book = new WorkflowOrderBook(client);

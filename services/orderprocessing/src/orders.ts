@@ -1,6 +1,8 @@
 // Orders as the API sees them, kept by the Dapr workflow engine: placing one schedules a workflow
 // instance whose id is the order id; reading one maps the instance's state to the API's shape.
+
 import { type DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
+import { HttpProblem } from '#shared/http.ts';
 import { OrderResult, type OrderView } from './schemas.ts';
 import { APPROVAL_EVENT, type ApprovalDecision, ORDER_WORKFLOW, type OrderInput } from './workflow/orderWorkflow.ts';
 
@@ -26,12 +28,29 @@ function parseJson<T>(text: string | undefined): T | undefined {
   }
 }
 
+/** gRPC codes that mean "the sidecar is not there right now": the caller may try again. */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+/** A sidecar that is down or restarting answers 503 with a clear message, not a 500. */
+async function engineCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) {
+      throw new HttpProblem(503, 'the workflow engine is not reachable right now; try again in a moment');
+    }
+    throw error;
+  }
+}
+
 export class WorkflowOrderBook implements OrderBook {
   constructor(private readonly client: DaprWorkflowClient) {}
 
   async place(input: OrderInput): Promise<'placed' | 'exists'> {
     try {
-      await this.client.scheduleNewWorkflow(ORDER_WORKFLOW, input, input.orderId);
+      await engineCall(() => this.client.scheduleNewWorkflow(ORDER_WORKFLOW, input, input.orderId));
       return 'placed';
     } catch (error) {
       // Dapr refuses to reuse an instance id until it is purged: the order is already there.
@@ -41,7 +60,7 @@ export class WorkflowOrderBook implements OrderBook {
   }
 
   async find(id: string): Promise<StoredOrder | undefined> {
-    const state = await this.client.getWorkflowState(id, true);
+    const state = await engineCall(() => this.client.getWorkflowState(id, true));
     if (!state) return undefined;
     const input = parseJson<OrderInput>(state.serializedInput);
     if (!input?.order) return undefined;
@@ -73,6 +92,6 @@ export class WorkflowOrderBook implements OrderBook {
   }
 
   async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
-    await this.client.raiseEvent(id, APPROVAL_EVENT, decision);
+    await engineCall(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
   }
 }
