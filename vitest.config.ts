@@ -20,6 +20,10 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Its own stack, since it kills processes: see test/chaos/chaos.test.ts.
+        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], testTimeout: 600_000 },
+      },
     ],
   },
 });
