@@ -1,5 +1,6 @@
 // `npm test`: the whole suite. Bootstrap (so a first run shows its progress), typecheck, lint, unit tests,
-// then the integration tests on a private real Dapr stack. Ends with one plain "N passed, N failed" line.
+// the integration tests on a private real Dapr stack, then a short chaos run on another. Ends with one
+// plain "N passed, N failed" line.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
@@ -12,6 +13,14 @@ interface VitestReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
+}
+
+function readReport(path: string): VitestReport | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as VitestReport;
+  } catch {
+    return undefined; // vitest stopped before running anything
+  }
 }
 
 async function inherit(title: string, command: string, args: string[]): Promise<void> {
@@ -27,26 +36,31 @@ main(async () => {
   await inherit('typecheck', 'npx', ['tsc', '--noEmit']);
   await inherit('lint', 'npx', ['biome', 'check', '.']);
 
-  const report = join(runDir, 'vitest-report.json');
-  rmSync(report, { force: true });
-  const vitest = await step('unit and integration tests', () =>
-    run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-      cwd: repoRoot,
-      inherit: true,
-    }),
-  );
-  let counts: VitestReport | undefined;
-  try {
-    counts = JSON.parse(readFileSync(report, 'utf8')) as VitestReport;
-  } catch {
-    // no report: vitest failed before running anything
+  // The chaos test kills processes of a stack of its own: it runs after the others, not beside them.
+  const runs = [
+    { title: 'unit and integration tests', projects: ['unit', 'integration'] },
+    { title: 'chaos test (short form; npm run test:chaos for the full one)', projects: ['chaos'] },
+  ];
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  let ok = true;
+  for (const { title, projects } of runs) {
+    const report = join(runDir, `vitest-${projects.join('-')}.json`);
+    rmSync(report, { force: true });
+    const args = ['vitest', 'run', ...projects.flatMap((name) => ['--project', name])];
+    const vitest = await step(title, () =>
+      run('npx', [...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+        cwd: repoRoot,
+        inherit: true,
+      }),
+    );
+    const counts = readReport(report);
+    total.passed += counts?.numPassedTests ?? 0;
+    total.failed += counts?.numFailedTests ?? 0;
+    total.skipped += (counts?.numPendingTests ?? 0) + (counts?.numTodoTests ?? 0);
+    if (vitest.code !== 0 || !counts || counts.numFailedTests > 0 || counts.numPassedTests === 0) ok = false;
   }
+
   info(`npm test took ${formatDuration(Date.now() - began)}`);
-  if (counts) {
-    const skipped = counts.numPendingTests + counts.numTodoTests;
-    info(`${counts.numPassedTests} passed, ${counts.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  }
-  if (vitest.code !== 0 || !counts || counts.numFailedTests > 0 || counts.numPassedTests === 0) {
-    throw new Stop('tests failed');
-  }
+  info(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+  if (!ok) throw new Stop('tests failed');
 });
