@@ -73,5 +73,7 @@ export const Notification = z.object({
   time: z.iso.datetime(),
   kind: NotificationKind,
   text: z.string(),
+  /** The order's customer, for display (optional: notifications published before it existed lack it). */
+  customer: z.string().optional(),
 });
 export type Notification = z.infer<typeof Notification>;

@@ -52,7 +52,7 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
   async function* notify(kind: NotificationKind, text: string): Step<void> {
     const time = ctx.getCurrentUtcDateTime().toISOString();
-    yield* run('notify', { id: `${orderId}:${kind}`, orderId, time, kind, text });
+    yield* run('notify', { id: `${orderId}:${kind}`, orderId, time, kind, text, customer: order.customer });
   }
   const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
 
