@@ -1,22 +1,45 @@
-// The notifications service: consumes topic `notifications` and shows every step of every order live.
+// The notifications service: consumes topic `notifications` into an order timeline read model in the
+// state store, and shows it on a live page (SSE) with Approve / Reject buttons for the orders that wait.
 
 import { fastifySSE } from '@fastify/sse';
+import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
+import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
-import { Feed } from './feed.ts';
-import { registerRoutes } from './routes.ts';
+import type { StateClient } from '#shared/state.ts';
+import { LiveUpdates } from './live.ts';
+import { ReadModel, type ReadModelOptions } from './readModel.ts';
+import { type OrdersApi, registerRoutes } from './routes.ts';
 
-export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig({}, env);
+export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(
+    {
+      /** The app id of the order API that the page's Approve / Reject buttons reach (service invocation). */
+      ORDERS_APP_ID: z.string().min(1).default('orderprocessing'),
+    },
+    env,
+  );
 
-export function buildApp({
-  config,
-  feed = new Feed(),
-}: {
+export interface NotificationsAppDeps {
   config: ReturnType<typeof loadNotificationsConfig>;
-  feed?: Feed;
-}) {
+  /** Defaults to the state store behind the sidecar. */
+  store?: StateClient;
+  /** Defaults to orderprocessing through the sidecar. */
+  orders?: OrdersApi;
+  readModel?: ReadModelOptions;
+}
+
+export function buildApp({ config, store, orders, readModel }: NotificationsAppDeps) {
   const app = createServiceApp({ name: 'notifications', logLevel: config.LOG_LEVEL });
+  const sidecar = new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+  const model = new ReadModel(store ?? sidecar, readModel);
+  const live = new LiveUpdates();
+  const ordersApi: OrdersApi = orders ?? {
+    approve: (orderId, decision) =>
+      sidecar.invoke<{ message?: string }>(config.ORDERS_APP_ID, `orders/${orderId}/approve`, decision),
+  };
+
   app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  app.register(async (scoped) => registerRoutes(scoped as typeof app, feed));
+  app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi }));
   return app;
 }

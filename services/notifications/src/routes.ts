@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { SSEMessage } from '@fastify/sse';
 import { z } from 'zod';
-import type { ServiceApp } from '#shared/http.ts';
+import { DaprError } from '#shared/dapr.ts';
+import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { Notification, OrderId } from '#shared/messages.ts';
-import type { Feed } from './feed.ts';
+import type { LiveMessage, LiveUpdates } from './live.ts';
+import { type Catchup, type ReadModel, summarize, TimelineFull } from './readModel.ts';
 
 const publicDir = new URL('../public/', import.meta.url);
 const asset = (name: string) => readFileSync(new URL(name, publicDir), 'utf8');
@@ -10,8 +13,42 @@ const asset = (name: string) => readFileSync(new URL(name, publicDir), 'utf8');
 /** Dapr delivers each message as a CloudEvent; our notification is its `data`. */
 const CloudEvent = z.object({ data: z.unknown() }).loose();
 
-export function registerRoutes(app: ServiceApp, feed: Feed): void {
+export const ApprovalDecision = z.strictObject({
+  approver: z.string().trim().min(1).max(64),
+  approved: z.boolean(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** The approval API of orderprocessing (through Dapr service invocation by default). */
+export interface OrdersApi {
+  approve(orderId: string, decision: ApprovalDecision): Promise<{ message?: string }>;
+}
+
+export interface NotificationsDeps {
+  model: ReadModel;
+  live: LiveUpdates;
+  orders: OrdersApi;
+}
+
+const OrderParams = z.object({ orderId: OrderId });
+
+/** An SSE cursor as sent back in Last-Event-ID (or `?after=`): the `at` of an event, or undefined. */
+function parseCursor(text: string | null | undefined): number | undefined {
+  if (!text || !/^\d{1,16}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function upstreamMessage(body: unknown, fallback: string): string {
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  return fallback;
+}
+
+export function registerRoutes(app: ServiceApp, { model, live, orders }: NotificationsDeps): void {
   const page = { html: asset('index.html'), script: asset('app.js'), style: asset('style.css') };
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
 
   app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -21,40 +58,114 @@ export function registerRoutes(app: ServiceApp, feed: Feed): void {
     }
   });
 
-  // The subscription (components/subscription.yaml). A message that is not a notification is dropped,
-  // not retried: no redelivery would make it valid.
-  app.post('/notifications', { schema: { body: CloudEvent } }, async (request) => {
+  // The subscription (components/subscription.yaml). A message that is not a notification is dropped, not
+  // retried: no redelivery would make it valid. A store that fails is retried: Dapr redelivers on a 500.
+  app.post('/notifications', { schema: { body: CloudEvent } }, async (request, reply) => {
     const parsed = Notification.safeParse(request.body.data);
     if (!parsed.success) {
       request.log.warn({ issues: parsed.error.issues }, 'dropping a message that is not a notification');
       return { status: 'DROP' };
     }
-    const added = feed.add(parsed.data);
-    if (!added) request.log.info({ id: parsed.data.id }, 'redelivered notification ignored');
-    return { status: 'SUCCESS' };
-  });
-
-  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(page.html));
-  app.get('/app.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').send(page.script));
-  app.get('/style.css', (_request, reply) => reply.type('text/css; charset=utf-8').send(page.style));
-
-  app.get('/api/notifications', async () => ({ notifications: feed.since(undefined) }));
-  app.get('/api/orders/:orderId/timeline', { schema: { params: z.object({ orderId: OrderId }) } }, async (request) => ({
-    orderId: request.params.orderId,
-    events: feed.forOrder(request.params.orderId),
-  }));
-
-  // Live updates. On (re)connect the browser sends Last-Event-ID and gets what it missed first.
-  app.get('/events', { sse: 'only' }, async (request, reply) => {
-    const sse = reply.sse;
-    const send = (event: Notification) => sse.send({ id: event.id, event: 'notification', data: event });
-    for (const event of feed.since(sse.lastEventId ?? (request.query as { after?: string }).after)) {
-      await send(event);
+    const notification = parsed.data;
+    try {
+      const recorded = await model.record(notification);
+      if (!recorded.isNew) request.log.info({ id: notification.id }, 'redelivered notification: already stored');
+      if (recorded.publish) live.publish({ event: recorded.event, order: recorded.order });
+      return { status: 'SUCCESS' };
+    } catch (error) {
+      if (error instanceof TimelineFull) {
+        request.log.warn({ id: notification.id, err: error }, 'dropping a notification');
+        return { status: 'DROP' };
+      }
+      request.log.error({ id: notification.id, err: error }, 'could not store a notification; it will be redelivered');
+      return reply.code(500).send({ status: 'RETRY' });
     }
-    sse.keepAlive();
-    const unsubscribe = feed.subscribe((event) => {
-      send(event).catch(() => unsubscribe());
-    });
-    sse.onClose(unsubscribe);
   });
+
+  // The page: three static files, no inline script or style.
+  app.get('/', (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page.html),
+  );
+  app.get('/app.js', (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(page.script),
+  );
+  app.get('/style.css', (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(page.style),
+  );
+  app.get('/favicon.ico', { logLevel: 'warn' }, (_request, reply) => reply.code(204).send());
+
+  // The JSON API beside the page.
+  app.get('/api/orders', async () => ({ orders: (await model.recent()).orders }));
+
+  app.get('/api/orders/:orderId/timeline', { schema: { params: OrderParams } }, async (request) => {
+    const timeline = await model.timeline(request.params.orderId);
+    return {
+      orderId: request.params.orderId,
+      order: timeline ? summarize(timeline) : null,
+      events: timeline?.events ?? [],
+    };
+  });
+
+  // The page's Approve / Reject buttons: passed on to orderprocessing through Dapr service invocation (so
+  // the page needs no CORS), with its answer: 202, or 404 / 409 / 422 and its message.
+  app.post(
+    '/api/orders/:orderId/approve',
+    { schema: { params: OrderParams, body: ApprovalDecision } },
+    async (request, reply) => {
+      const { orderId } = request.params;
+      try {
+        const answer = await orders.approve(orderId, request.body);
+        return reply.code(202).send({ message: answer?.message ?? 'sent' });
+      } catch (error) {
+        if (error instanceof DaprError && error.status >= 400 && error.status < 500) {
+          const message = upstreamMessage(error.body, error.message);
+          return reply.code(error.status).send({ statusCode: error.status, message });
+        }
+        request.log.error({ err: error, orderId }, 'the approval did not reach orderprocessing');
+        throw new HttpProblem(502, 'orderprocessing is not reachable right now; try again');
+      }
+    },
+  );
+
+  // Live updates. A new connection gets a snapshot first; a reconnection (Last-Event-ID, which the
+  // browser's EventSource sends by itself) gets what it missed, or a snapshot when that cannot be told.
+  app.get(
+    '/events',
+    { sse: 'only', schema: { querystring: z.object({ after: z.string().optional() }) } },
+    async (request, reply) => {
+      const sse = reply.sse;
+      // Sends one at a time and in order; a connection that went away just stops receiving.
+      let queue = Promise.resolve();
+      const push = (message: SSEMessage) => {
+        queue = queue.then(() => (sse.isConnected ? sse.send(message) : undefined)).catch(() => undefined);
+        return queue;
+      };
+      const pushLive = (message: LiveMessage) =>
+        push({ id: String(message.event.at), event: 'notification', data: message });
+
+      // Listen before reading the store, so that nothing stored meanwhile slips between the two.
+      let early: LiveMessage[] | undefined = [];
+      const unsubscribe = live.subscribe((message) => {
+        if (early) early.push(message);
+        else void pushLive(message);
+      });
+      sse.onClose(unsubscribe);
+
+      let catchup: Catchup;
+      try {
+        const cursor = parseCursor(sse.lastEventId ?? request.query.after);
+        catchup = (cursor === undefined ? undefined : await model.since(cursor)) ?? (await model.snapshot());
+      } catch (error) {
+        unsubscribe();
+        request.log.error({ err: error }, 'could not read the read model for a live connection');
+        throw new HttpProblem(503, 'the order history is not available right now');
+      }
+      sse.keepAlive();
+      await push({ id: String(catchup.cursor), event: 'catchup', data: catchup, retry: 2000 });
+      const missed = early;
+      early = undefined;
+      for (const message of missed) void pushLive(message);
+      await queue;
+    },
+  );
 }

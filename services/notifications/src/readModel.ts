@@ -1,0 +1,267 @@
+// The order timeline read model (the query side of CQRS), kept in the state store so that a restart
+// loses nothing. Two kinds of keys:
+//
+//   timeline:<orderId>  the order's notifications in workflow order, each once (the dedupe happens here,
+//                       by the notification's stable id), each with `at`, the time this service first
+//                       stored it. Written first. One key per order, so the hot path has no global key.
+//   orders:recent       a bounded index of order summaries (state, customer, deadline, version): every
+//                       order waiting for approval (up to maxPending) and the maxRecent most recently
+//                       updated others, plus `evictedUpTo`, the newest `at` ever dropped from it. Written
+//                       second, by a group commit: one write carries every summary that arrived meanwhile.
+//
+// Redis transactions do not roll back, so no write relies on another one: a crash after the timeline
+// write and before the index write leaves a timeline that already holds the notification, and the
+// redelivery (Dapr gets no SUCCESS, so it redelivers) finds it there, writes nothing to the timeline and
+// brings the index up to date. A summary only replaces an older one (by version, the number of events,
+// which only grows), so index writes arriving out of order cannot go backwards.
+//
+// Live clients replay by `at`: an SSE event's id is its `at` (stored, so it survives restarts), and a
+// reconnect with Last-Event-ID gets every event stored since, with a margin for writes in flight
+// (duplicates are fine, the page dedupes by notification id). When the index may have dropped an order
+// touched since then (`evictedUpTo`), the client gets a full snapshot instead.
+import type { Notification } from '#shared/messages.ts';
+import { type StateClient, updateState } from '#shared/state.ts';
+import { GroupCommit, KeyedLanes } from './lanes.ts';
+import { customerOf, type DerivedState, deriveState, KIND_ORDER } from './orderState.ts';
+
+export interface StoredEvent extends Notification {
+  /** When this service first stored the notification (ms since the epoch): the SSE cursor. */
+  at: number;
+}
+
+export interface OrderTimeline {
+  orderId: string;
+  events: StoredEvent[];
+}
+
+export interface OrderSummary extends DerivedState {
+  orderId: string;
+  customer?: string;
+  /** The time of the order's first notification. */
+  createdAt: string;
+  /** The `at` of its latest stored notification. */
+  updatedAt: number;
+  /** How many notifications it has; only grows, so the larger one is the newer summary. */
+  version: number;
+}
+
+export interface RecentOrders {
+  /** Newest update first. */
+  orders: OrderSummary[];
+  /** The newest `updatedAt` of an order dropped from the index; 0 when none was. */
+  evictedUpTo: number;
+}
+
+/** What a (re)connecting client is sent: the orders and events it may have missed. */
+export interface Catchup {
+  /** A full snapshot of the index, or only what changed since the client's cursor. */
+  full: boolean;
+  /** The client's new cursor. */
+  cursor: number;
+  orders: OrderSummary[];
+  /** Oldest `at` first. */
+  events: StoredEvent[];
+}
+
+export interface Recorded {
+  event: StoredEvent;
+  order: OrderSummary;
+  /** The notification was not stored before (false for a redelivery). */
+  isNew: boolean;
+  /** Live clients should hear of it: it is new, or it repaired an index that missed it. */
+  publish: boolean;
+}
+
+export interface ReadModelOptions {
+  /** Orders kept in the index besides those waiting for approval. */
+  maxRecent?: number;
+  /** Orders waiting for approval kept in the index. */
+  maxPending?: number;
+  /** A timeline takes at most this many notifications (an order has at most a dozen kinds). */
+  maxEventsPerOrder?: number;
+  /** The margin of a reconnect's replay, for writes that were in flight when the client got its cursor. */
+  replayMarginMs?: number;
+  now?: () => number;
+}
+
+export const INDEX_KEY = 'orders:recent';
+export const timelineKey = (orderId: string) => `timeline:${orderId}`;
+
+/** A notification that does not fit: its timeline is full (not a transient failure, so not retried). */
+export class TimelineFull extends Error {}
+
+const EMPTY: RecentOrders = { orders: [], evictedUpTo: 0 };
+const rank = (kind: Notification['kind']) => KIND_ORDER.indexOf(kind);
+
+/** Workflow order: by the workflow's time, then by the story's order of kinds, then by arrival. */
+export function compareEvents(a: StoredEvent, b: StoredEvent): number {
+  return a.time.localeCompare(b.time) || rank(a.kind) - rank(b.kind) || a.at - b.at;
+}
+
+export function summarize(timeline: OrderTimeline): OrderSummary {
+  const { events } = timeline;
+  const customer = customerOf(events);
+  return {
+    orderId: timeline.orderId,
+    ...(customer === undefined ? {} : { customer }),
+    ...deriveState(events),
+    createdAt: events[0]?.time ?? '',
+    updatedAt: events.reduce((latest, event) => Math.max(latest, event.at), 0),
+    version: events.length,
+  };
+}
+
+const newestFirst = (a: OrderSummary, b: OrderSummary) => b.updatedAt - a.updatedAt;
+
+/**
+ * The index with `summaries` merged in (each only over an older one of its order), bounded. Pure, so that
+ * an ETag retry can run it again on the fresh value. `applied` holds the summaries that are in the result.
+ */
+export function mergeRecent(
+  current: RecentOrders | undefined,
+  summaries: readonly OrderSummary[],
+  limits: { maxRecent: number; maxPending: number },
+): { next: RecentOrders; applied: Set<OrderSummary> } {
+  const base = current ?? EMPTY;
+  const byId = new Map(base.orders.map((order) => [order.orderId, order]));
+  const applied = new Set<OrderSummary>();
+  for (const summary of summaries) {
+    const known = byId.get(summary.orderId);
+    if (known && known.version >= summary.version) continue;
+    if (known && applied.has(known)) applied.delete(known);
+    byId.set(summary.orderId, summary);
+    applied.add(summary);
+  }
+  if (applied.size === 0) return { next: base, applied };
+
+  const all = [...byId.values()].sort(newestFirst);
+  const pending = all.filter((order) => order.state === 'waiting_for_approval');
+  const others = all.filter((order) => order.state !== 'waiting_for_approval');
+  const evicted = [...pending.slice(limits.maxPending), ...others.slice(limits.maxRecent)];
+  let evictedUpTo = base.evictedUpTo;
+  for (const order of evicted) {
+    evictedUpTo = Math.max(evictedUpTo, order.updatedAt);
+    applied.delete(order);
+  }
+  const orders = [...pending.slice(0, limits.maxPending), ...others.slice(0, limits.maxRecent)].sort(newestFirst);
+  return { next: { orders, evictedUpTo }, applied };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class ReadModel {
+  private readonly lanes = new KeyedLanes();
+  private readonly index: GroupCommit<OrderSummary, boolean>;
+  private readonly limits: { maxRecent: number; maxPending: number };
+  private readonly maxEventsPerOrder: number;
+  private readonly marginMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: StateClient,
+    options: ReadModelOptions = {},
+  ) {
+    this.limits = { maxRecent: options.maxRecent ?? 100, maxPending: options.maxPending ?? 100 };
+    this.maxEventsPerOrder = options.maxEventsPerOrder ?? 50;
+    this.marginMs = options.replayMarginMs ?? 15_000;
+    this.now = options.now ?? Date.now;
+    this.index = new GroupCommit(async (summaries) => {
+      const applied = await updateState<RecentOrders, Set<OrderSummary>>(this.store, INDEX_KEY, (current) => {
+        const { next, applied } = mergeRecent(current, summaries, this.limits);
+        return next === (current ?? EMPTY) ? { result: applied } : { next, result: applied };
+      });
+      return (summary) => applied.has(summary);
+    });
+  }
+
+  /** Index writes so far (each carries every summary that was waiting for it). */
+  get indexCommits(): number {
+    return this.index.commits;
+  }
+
+  /**
+   * Stores a notification once (a redelivery changes nothing) and brings the index up to date. Throws
+   * when the store fails (the caller answers so that pub/sub redelivers) or with `TimelineFull`.
+   */
+  async record(notification: Notification): Promise<Recorded> {
+    const { orderId } = notification;
+    // Notifications of one order take turns here, so they do not collide on the timeline's ETag.
+    const { timeline, event, isNew } = await this.lanes.run(orderId, () =>
+      updateState<OrderTimeline, { timeline: OrderTimeline; event: StoredEvent; isNew: boolean }>(
+        this.store,
+        timelineKey(orderId),
+        (current) => {
+          const events = current?.events ?? [];
+          const known = events.find((stored) => stored.id === notification.id);
+          if (current && known) return { result: { timeline: current, event: known, isNew: false } };
+          if (events.length >= this.maxEventsPerOrder) {
+            throw new TimelineFull(`the timeline of ${orderId} is full (${events.length} notifications)`);
+          }
+          const stored: StoredEvent = { ...notification, at: this.now() };
+          const next = { orderId, events: [...events, stored].sort(compareEvents) };
+          return { next, result: { timeline: next, event: stored, isNew: true } };
+        },
+      ),
+    );
+    const order = summarize(timeline);
+    const indexed = await this.index.submit(order);
+    return { event, order, isNew, publish: isNew || indexed };
+  }
+
+  async timeline(orderId: string): Promise<OrderTimeline | undefined> {
+    return (await this.store.getState<OrderTimeline>(timelineKey(orderId))).value;
+  }
+
+  async recent(): Promise<RecentOrders> {
+    return (await this.store.getState<RecentOrders>(INDEX_KEY)).value ?? EMPTY;
+  }
+
+  /** Everything the index knows: its orders with their whole timelines. */
+  async snapshot(): Promise<Catchup> {
+    const cursor = this.now();
+    const index = await this.recent();
+    return { full: true, cursor, ...(await this.gather(index.orders, 0)) };
+  }
+
+  /**
+   * What a client whose cursor is `cursor` may have missed; undefined when that cannot be told from the
+   * index (it dropped an order touched since, or the cursor is not one of ours): send a snapshot then.
+   */
+  async since(cursor: number): Promise<Catchup | undefined> {
+    const now = this.now();
+    if (!Number.isSafeInteger(cursor) || cursor <= 0 || cursor > now + this.marginMs) return undefined;
+    const from = cursor - this.marginMs;
+    const index = await this.recent();
+    if (index.evictedUpTo >= from) return undefined;
+    const touched = index.orders.filter((order) => order.updatedAt >= from);
+    const found = await this.gather(touched, from);
+    const latest = found.events.reduce((max, event) => Math.max(max, event.at), cursor);
+    return { full: false, cursor: latest, ...found };
+  }
+
+  /** The orders' current summaries and their events stored at or after `from`, oldest first. */
+  private async gather(orders: readonly OrderSummary[], from: number) {
+    const timelines = await mapLimited(orders, 16, (order) => this.timeline(order.orderId));
+    const summaries = orders.map((order, n) => {
+      const timeline = timelines[n];
+      return timeline ? summarize(timeline) : order;
+    });
+    const events = timelines
+      .flatMap((timeline) => timeline?.events ?? [])
+      .filter((event) => event.at >= from)
+      .sort((a, b) => a.at - b.at);
+    return { orders: summaries, events };
+  }
+}
