@@ -64,6 +64,17 @@ export function createServiceApp(options: ServiceAppOptions) {
     reply.code(404).send({ statusCode: 404, message: `no route ${request.method} ${request.url}` }),
   );
 
+  // While closing, answers in flight also close their connection: a keep-alive client would otherwise
+  // hold the socket open for its idle timeout, and the graceful shutdown would wait for it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   return app;
 }
