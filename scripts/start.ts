@@ -8,6 +8,7 @@ import { readDaprRunFile } from './lib/daprfile.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
 import { infraPorts, repoRoot, runDir } from './lib/runtime.ts';
+import { type Credentials, sessionCredentials } from './lib/tokens.ts';
 import { info, main, Stop, sinceStart, warn } from './lib/ui.ts';
 
 const pidFile = join(runDir, 'pids.json');
@@ -28,6 +29,27 @@ function stopLeftovers(): void {
       signalGroup(pid, 'SIGKILL');
     }
   }
+}
+
+/** demo.http reads the session's tokens from .env (REST Client's $dotenv); the file is git-ignored. */
+function writeDemoEnv(credentials: Credentials): void {
+  const lines = [
+    ...Object.entries(credentials.approvers).map(([name, token]) => `${name.toUpperCase()}_TOKEN=${token}`),
+    `ADMIN_TOKEN=${credentials.admin}`,
+  ];
+  writeFileSync(join(repoRoot, '.env'), `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+function describeCredentials(credentials: Credentials): string {
+  if (credentials.generated.length === 0) return '  Tokens         from your environment';
+  const approvers = Object.entries(credentials.approvers)
+    .map(([name, token]) => `${name} ${token}`)
+    .join(', ');
+  return [
+    `  Generated for this session (set ${credentials.generated.join(', ')} to choose your own; also in .env for demo.http):`,
+    `    approvers    ${approvers}     (Authorization: Bearer <token> on POST /orders/:id/approve)`,
+    `    admin        ${credentials.admin}     (POST :3004/shipping/deactivate | activate)`,
+  ].join('\n');
 }
 
 function recordPids(services: Service[]): void {
@@ -52,6 +74,8 @@ main(async () => {
 
   const { cli } = await bootstrap({ reuseRunning: true, chromium: false });
 
+  const credentials = sessionCredentials();
+  writeDemoEnv(credentials);
   const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
   let daprRun: Service | undefined;
   let stopping = false;
@@ -74,8 +98,13 @@ main(async () => {
 
     daprRun = new Service('dapr-run', cli, ['run', '-f', '.'], join(runDir, 'logs', 'dapr-run.log'), {
       cwd: repoRoot,
-      // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
-      env: { ...process.env, DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}` },
+      env: {
+        ...process.env,
+        // The CLI passes its environment to every app and daprd: tokens reach both sides this way.
+        ...credentials.env,
+        // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
+        DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}`,
+      },
     });
     recordPids([...infra.started, daprRun]);
     daprRun.child.on('exit', (code) => {
@@ -108,5 +137,6 @@ main(async () => {
   Zipkin         http://localhost:${infraPorts.zipkin}/
   Try demo.http, or: curl -i -X POST localhost:${port('orderprocessing')}/orders -H 'content-type: application/json' \\
     -d '{"customer":"Riley","items":["milk","bread"],"total":12.5}'
+${describeCredentials(credentials)}
 Ctrl+C stops everything this started.`);
 });

@@ -70,12 +70,23 @@ const stack = new TestStack({
   keepLogs: process.env.KEEP_TEST_LOGS === '1',
 });
 
+/** Who presents which token: approvals as chris, the shipping toggles as admin, the rest as the sidecar. */
+function credentialsFor(appId: string, path: string): Record<string, string> {
+  const { approvers, admin, appApiToken } = stack.credentials;
+  if (path.endsWith('/approve')) return { authorization: `Bearer ${approvers.chris}` };
+  if (path.startsWith('/shipping/') && path.endsWith('activate')) return { authorization: `Bearer ${admin}` };
+  return appId === 'orderprocessing' || appId === 'notifications' ? {} : { 'dapr-api-token': appApiToken };
+}
+
 async function api<T>(appId: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   for (let attempt = 1; ; attempt++) {
     try {
       const response = await fetch(`${stack.url(appId)}${path}`, {
         method: body === undefined ? 'GET' : 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...credentialsFor(appId, path),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(5000),
       });

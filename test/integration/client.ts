@@ -16,15 +16,39 @@ export interface Answer<T = Record<string, unknown>> {
   body: T;
 }
 
+export const credentials = () => inject('credentials');
+
+/** The internal services answer only their sidecar: tests call them directly with its token. */
+const INTERNAL = new Set(['inventory', 'payments', 'shipping']);
+
+/**
+ * Who the call comes from: by default the sidecar for internal services (with the app token) and
+ * nobody in particular for public ones; 'stranger' never presents a token; 'admin' and an approver's
+ * name present their bearer token.
+ */
+export type Caller = 'default' | 'stranger' | 'admin' | 'chris' | 'dana';
+
+function credentialHeaders(appId: string, as: Caller): Record<string, string> {
+  const known = credentials();
+  if (as === 'stranger') return {};
+  if (as === 'admin') return { authorization: `Bearer ${known.admin}` };
+  if (as === 'chris' || as === 'dana') return { authorization: `Bearer ${known.approvers[as]}` };
+  return INTERNAL.has(appId) ? { 'dapr-api-token': known.appApiToken } : {};
+}
+
 export async function call<T = Record<string, unknown>>(
   appId: string,
   path: string,
-  init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; as?: Caller } = {},
 ): Promise<Answer<T>> {
   const hasBody = init.body !== undefined || init.rawBody !== undefined;
   const response = await fetch(url(appId, path), {
     method: init.method ?? (hasBody ? 'POST' : 'GET'),
-    headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...credentialHeaders(appId, init.as ?? 'default'),
+      ...init.headers,
+    },
     body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
   const text = await response.text();

@@ -8,6 +8,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     apps: Record<string, AppEndpoints>;
     logDir: string;
+    credentials: { approvers: Record<string, string>; admin: string; appApiToken: string; daprApiToken: string };
   }
 }
 
@@ -40,6 +41,8 @@ export default async function setup(project: TestProject) {
   }
   project.provide('apps', stack.allEndpoints());
   project.provide('logDir', stack.logDir);
+  const { approvers, admin, appApiToken, env } = stack.credentials;
+  project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
   return async () => {
     await stack.stop();
     process.off('exit', killAll);

@@ -9,6 +9,7 @@ import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { Infra } from '../../scripts/lib/infra.ts';
 import { freePort, httpOk, Service, waitFor } from '../../scripts/lib/proc.ts';
 import { daprBin } from '../../scripts/lib/runtime.ts';
+import { sessionCredentials } from '../../scripts/lib/tokens.ts';
 
 export interface AppEndpoints {
   appId: string;
@@ -38,6 +39,8 @@ function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, na
 
 export class TestStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'dapr-orders-test-'));
+  /** Fresh tokens for this stack (approvers, admin, both directions between apps and sidecars). */
+  readonly credentials = sessionCredentials({});
   private infra: Infra | undefined;
   private readonly apps = new Map<string, RunningApp>();
   private resourcesDir = join(this.dir, 'components');
@@ -154,6 +157,11 @@ export class TestStack {
     const args = Object.entries(flags).flat();
     running.daprd = new Service(`${appId}-daprd`, daprBin('daprd'), args, join(this.logDir, `${appId}-daprd.log`), {
       cwd: app.dir,
+      env: {
+        ...process.env,
+        DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN,
+        APP_API_TOKEN: this.credentials.appApiToken,
+      },
     });
     await waitFor(`${appId}'s daprd`, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz/outbound`), {
       timeoutMs: 60_000,
@@ -174,6 +182,8 @@ export class TestStack {
         APP_PORT: String(ports.appPort),
         DAPR_HTTP_PORT: String(ports.daprHttpPort),
         DAPR_GRPC_PORT: String(ports.daprGrpcPort),
+        ...this.credentials.env,
+        RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
         ...this.options.env?.[appId],
       },
     });

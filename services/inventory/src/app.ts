@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
-import { createServiceApp } from '#shared/http.ts';
+import { createServiceApp, isHealthCheck } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
 import { registerRoutes } from './routes.ts';
 import { parseStock, Stock, type StockCounts } from './stock.ts';
@@ -20,8 +20,13 @@ export interface InventoryDeps {
 }
 
 export function buildApp({ config, state }: InventoryDeps) {
-  const app = createServiceApp({ name: 'inventory', logLevel: config.LOG_LEVEL });
-  const dapr = state ?? new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+  const app = createServiceApp({
+    name: 'inventory',
+    logLevel: config.LOG_LEVEL,
+    appApiToken: config.APP_API_TOKEN,
+    sidecarOnly: (request) => !isHealthCheck(request),
+  });
+  const dapr = state ?? DaprHttpClient.forSidecar(config);
   const stock = new Stock(dapr, parseStock(config.INVENTORY_STOCK, DEFAULT_STOCK));
   app.addHook('onListen', () => {
     stock.initialise().catch((error: unknown) => app.log.warn({ err: error }, 'initial stock not written yet'));

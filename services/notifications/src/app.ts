@@ -30,8 +30,14 @@ export interface NotificationsAppDeps {
 }
 
 export function buildApp({ config, store, orders, readModel }: NotificationsAppDeps) {
-  const app = createServiceApp({ name: 'notifications', logLevel: config.LOG_LEVEL });
-  const sidecar = new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+  const app = createServiceApp({
+    name: 'notifications',
+    logLevel: config.LOG_LEVEL,
+    appApiToken: config.APP_API_TOKEN,
+    // Only pub/sub deliveries come through the sidecar; the page and its API are public.
+    sidecarOnly: (request) => request.method === 'POST' && request.url.split('?')[0] === '/notifications',
+  });
+  const sidecar = DaprHttpClient.forSidecar(config);
   const model = new ReadModel(store ?? sidecar, readModel);
   const live = new LiveUpdates();
   const ordersApi: OrdersApi = orders ?? {

@@ -1,7 +1,12 @@
 // The orderprocessing service: the public order API, and the worker that runs the order workflows.
 
 import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseApprovers } from '#shared/auth.ts';
 import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
@@ -24,6 +29,9 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       RETRY_MAX_ELAPSED: duration.prefault(`${DEFAULT_RETRY_POLICY.maxElapsedMs}ms`),
       /** Base URL in Location headers; defaults to http://localhost:<APP_PORT>. */
       PUBLIC_URL: z.url().optional(),
+      /** Who may approve: "chris:<token>,dana:<token>". Unset: nobody can. */
+      APPROVER_TOKENS: z.string().optional(),
+      RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     },
     env,
   );
@@ -40,11 +48,15 @@ export function buildApp({ config, orders }: OrderAppDeps) {
 
   let book = orders;
   if (!book) {
-    const grpc = { daprHost: config.DAPR_HOST, daprPort: String(config.DAPR_GRPC_PORT) };
+    const grpc = {
+      daprHost: config.DAPR_HOST,
+      daprPort: String(config.DAPR_GRPC_PORT),
+      daprApiToken: config.DAPR_API_TOKEN,
+    };
     const logger = { level: LogLevel.Warn, service: sdkLogger(app.log) };
     const client = new DaprWorkflowClient({ ...grpc, logger });
     const runtime = new WorkflowRuntime({ ...grpc, logger }).registerWorkflowWithName(ORDER_WORKFLOW, orderWorkflow);
-    const sidecar = new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
+    const sidecar = DaprHttpClient.forSidecar(config);
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
       runtime.registerActivityWithName(name, activity);
     }
@@ -61,8 +73,20 @@ export function buildApp({ config, orders }: OrderAppDeps) {
     book = new WorkflowOrderBook(client);
   }
 
-  registerRoutes(app, {
+  app.register(rateLimit, { global: false });
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'Orders API', version: '1.0.0', description: 'Durable order processing on Dapr Workflow' },
+      components: { securitySchemes: { approver: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const routes = {
     orders: book,
+    approvers: parseApprovers(config.APPROVER_TOKENS),
+    ordersPerMinute: config.RATE_LIMIT_ORDERS_PER_MINUTE,
     approvalTimeoutMs: config.APPROVAL_TIMEOUT,
     retry: {
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
@@ -71,6 +95,8 @@ export function buildApp({ config, orders }: OrderAppDeps) {
       maxElapsedMs: config.RETRY_MAX_ELAPSED,
     },
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.APP_PORT}`,
-  });
+  };
+  // Registered after swagger, so that the OpenAPI document sees every route.
+  app.register(async (scoped) => registerRoutes(scoped as typeof app, routes));
   return app;
 }

@@ -1,3 +1,4 @@
+import { type Approver, authenticateApprover } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
 import type { OrderBook } from './orders.ts';
@@ -15,6 +16,9 @@ import type { RetryPolicy } from './workflow/retry.ts';
 
 export interface OrderRoutesOptions {
   orders: OrderBook;
+  approvers: Approver[];
+  /** POST /orders per client and minute. */
+  ordersPerMinute: number;
   approvalTimeoutMs: number;
   retry: RetryPolicy;
   /** Base of the Location header, e.g. http://localhost:3000. */
@@ -48,7 +52,10 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
 
   app.post(
     '/orders',
-    { schema: { body: OrderRequest, headers: IdempotencyHeaders, response: { 202: OrderAccepted } } },
+    {
+      config: { rateLimit: { max: options.ordersPerMinute, timeWindow: '1 minute' } },
+      schema: { body: OrderRequest, headers: IdempotencyHeaders, response: { 202: OrderAccepted } },
+    },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       const order = request.body;
@@ -95,15 +102,20 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
     { schema: { params: OrderParams, body: ApprovalRequest, response: { 202: Message } } },
     async (request, reply) => {
       const { id } = request.params;
+      const approver = authenticateApprover(request, options.approvers);
+      const claimed = request.body.approver;
+      if (claimed && claimed.toLowerCase() !== approver.name.toLowerCase()) {
+        throw new HttpProblem(403, `this token belongs to ${approver.name}, not to ${claimed}`);
+      }
       const found = await orders.find(id);
       if (!found) throw new HttpProblem(404, `order ${id} not found`);
       if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
         const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
         throw new HttpProblem(409, `order ${id} is ${state}: there is nothing to approve`);
       }
-      await orders.raiseApproval(id, request.body);
+      await orders.raiseApproval(id, { approver: approver.name, approved: request.body.approved });
       const verb = request.body.approved ? 'approval' : 'rejection';
-      return reply.code(202).send({ message: `${verb} by ${request.body.approver} sent to order ${id}` });
+      return reply.code(202).send({ message: `${verb} by ${approver.name} sent to order ${id}` });
     },
   );
 }

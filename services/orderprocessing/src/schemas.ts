@@ -11,7 +11,8 @@ export const OrderRequest = z.strictObject({
 export type OrderRequest = z.infer<typeof OrderRequest>;
 
 export const ApprovalRequest = z.strictObject({
-  approver: z.string().trim().min(1).max(64),
+  /** Optional: the approver is the one the bearer token belongs to; a different name here is refused. */
+  approver: z.string().trim().min(1).max(64).optional(),
   approved: z.boolean(),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OrderId } from '#shared/messages.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
+
+const DANA_TOKEN = 'dana-token-0123456789abcdef';
+const CHRIS_TOKEN = 'chris-token-0123456789abcdef';
+
 import type { OrderBook, StoredOrder } from '../src/orders.ts';
 import type { OrderView } from '../src/schemas.ts';
 import type { ApprovalDecision, OrderInput } from '../src/workflow/orderWorkflow.ts';
@@ -49,7 +53,14 @@ let app: ReturnType<typeof buildApp>;
 
 beforeEach(async () => {
   orders = new FakeOrderBook();
-  app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders });
+  app = buildApp({
+    config: loadOrderConfig({
+      APP_PORT: '3000',
+      LOG_LEVEL: 'silent',
+      APPROVER_TOKENS: `Dana:${DANA_TOKEN},chris:${CHRIS_TOKEN}`,
+    }),
+    orders,
+  });
   await app.ready();
 });
 
@@ -221,8 +232,41 @@ describe('GET /orders/:id', () => {
 });
 
 describe('POST /orders/:id/approve', () => {
-  const approve = (id: string, payload: unknown = { approver: 'Dana', approved: true }) =>
-    app.inject({ method: 'POST', url: `/orders/${id}/approve`, payload: payload as object });
+  const approve = (
+    id: string,
+    payload: unknown = { approver: 'Dana', approved: true },
+    token: string | null = DANA_TOKEN,
+  ) =>
+    app.inject({
+      method: 'POST',
+      url: `/orders/${id}/approve`,
+      payload: payload as object,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    });
+
+  it('needs an approver token: none or an unknown one is 401, and nothing is raised', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+    const missing = await approve(id, { approved: true }, null);
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json().message).toMatch(/Bearer/);
+    const unknown = await approve(id, { approved: true }, 'not-a-token-of-anyone-at-all');
+    expect(unknown.statusCode).toBe(401);
+    expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('refuses a body approver that is not the token holder (403)', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+    const response = await approve(id, { approver: 'Dana', approved: true }, CHRIS_TOKEN);
+    expect(response.statusCode).toBe(403);
+    expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('records the name bound to the token, whatever the body leaves out', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+    const response = await approve(id, { approved: true }, CHRIS_TOKEN);
+    expect(response.statusCode).toBe(202);
+    expect(orders.approvals).toEqual([{ id, decision: { approver: 'chris', approved: true } }]);
+  });
 
   async function placed(view: Partial<OrderView>): Promise<string> {
     const { id } = (await post({ ...ORDER, total: 1500 })).json<{ id: string }>();

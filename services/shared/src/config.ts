@@ -12,6 +12,10 @@ const baseSchema = z.object({
   DAPR_HTTP_PORT: port.default(3500),
   DAPR_GRPC_PORT: port.default(50001),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The token our sidecar wants on its API (daprd reads the same variable). */
+  DAPR_API_TOKEN: z.string().min(1).optional(),
+  /** The token our sidecar presents to us (daprd reads the same variable). */
+  APP_API_TOKEN: z.string().min(1).optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseSchema>;

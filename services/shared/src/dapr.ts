@@ -41,7 +41,7 @@ export interface SaveItem {
 export interface DaprClientOptions {
   host: string;
   httpPort: number;
-  apiToken?: string;
+  apiToken?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -62,6 +62,15 @@ function messageOf(body: unknown, fallback: string): string {
 }
 
 export class DaprHttpClient {
+  /** The client of this app's own sidecar, as the environment describes it. */
+  static forSidecar(config: { DAPR_HOST: string; DAPR_HTTP_PORT: number; DAPR_API_TOKEN?: string | undefined }) {
+    return new DaprHttpClient({
+      host: config.DAPR_HOST,
+      httpPort: config.DAPR_HTTP_PORT,
+      apiToken: config.DAPR_API_TOKEN,
+    });
+  }
+
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;

@@ -1,14 +1,16 @@
 // The shipping service: ships orders, or refuses with 503 while in maintenance mode.
 
 import { nanoid } from 'nanoid';
+import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
-import { createServiceApp } from '#shared/http.ts';
+import { createServiceApp, isHealthCheck } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
-import { registerRoutes } from './routes.ts';
+import { ADMIN_PATHS, registerRoutes } from './routes.ts';
 import { Shipments } from './shipments.ts';
 
-export const loadShippingConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig({}, env);
+export const loadShippingConfig = (env: NodeJS.ProcessEnv = process.env) =>
+  loadConfig({ ADMIN_TOKEN: z.string().min(16).optional() }, env);
 
 export interface ShippingDeps {
   config: ReturnType<typeof loadShippingConfig>;
@@ -16,8 +18,14 @@ export interface ShippingDeps {
 }
 
 export function buildApp({ config, state }: ShippingDeps) {
-  const app = createServiceApp({ name: 'shipping', logLevel: config.LOG_LEVEL });
-  const dapr = state ?? new DaprHttpClient({ host: config.DAPR_HOST, httpPort: config.DAPR_HTTP_PORT });
-  registerRoutes(app, new Shipments(dapr, () => `ship_${nanoid(10)}`));
+  const app = createServiceApp({
+    name: 'shipping',
+    logLevel: config.LOG_LEVEL,
+    appApiToken: config.APP_API_TOKEN,
+    // The maintenance toggles are for operators, with the admin token instead.
+    sidecarOnly: (request) => !isHealthCheck(request) && !ADMIN_PATHS.has(request.url.split('?')[0] ?? ''),
+  });
+  const dapr = state ?? DaprHttpClient.forSidecar(config);
+  registerRoutes(app, new Shipments(dapr, () => `ship_${nanoid(10)}`), config.ADMIN_TOKEN);
   return app;
 }

@@ -1,3 +1,4 @@
+import { requireAdmin } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { ShipRequest, ShipResult } from '#shared/messages.ts';
 import { OrderParams, ShippingStatus } from './schemas.ts';
@@ -8,7 +9,11 @@ const status = (active: boolean) => ({
   message: active ? 'shipping is active' : 'shipping is deactivated for maintenance',
 });
 
-export function registerRoutes(app: ServiceApp, shipments: Shipments): void {
+export const ADMIN_PATHS = new Set(['/shipping/deactivate', '/shipping/activate']);
+
+export function registerRoutes(app: ServiceApp, shipments: Shipments, adminToken: string | undefined): void {
+  const admin = requireAdmin(adminToken);
+
   app.post('/ship', { schema: { body: ShipRequest, response: { 200: ShipResult } } }, (request) =>
     shipments.ship(request.body.orderId),
   );
@@ -17,12 +22,12 @@ export function registerRoutes(app: ServiceApp, shipments: Shipments): void {
     status(!(await shipments.inMaintenance())),
   );
 
-  app.post('/shipping/deactivate', { schema: { response: { 200: ShippingStatus } } }, async () => {
+  app.post('/shipping/deactivate', { preHandler: admin, schema: { response: { 200: ShippingStatus } } }, async () => {
     await shipments.setMaintenance(true);
     return status(false);
   });
 
-  app.post('/shipping/activate', { schema: { response: { 200: ShippingStatus } } }, async () => {
+  app.post('/shipping/activate', { preHandler: admin, schema: { response: { 200: ShippingStatus } } }, async () => {
     await shipments.setMaintenance(false);
     return status(true);
   });

@@ -1,0 +1,71 @@
+// The order API's own defences, through app.inject: rate limit, OpenAPI document, hostile keys.
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp, loadOrderConfig } from '../src/app.ts';
+import type { OrderBook, StoredOrder } from '../src/orders.ts';
+
+const memoryBook = (): OrderBook => {
+  const stored = new Map<string, StoredOrder['input']>();
+  return {
+    place: async (input) => {
+      if (stored.has(input.orderId)) return 'exists';
+      stored.set(input.orderId, input);
+      return 'placed';
+    },
+    find: async () => undefined,
+    raiseApproval: async () => undefined,
+  };
+};
+
+let app: ReturnType<typeof buildApp> | undefined;
+afterEach(async () => {
+  await app?.close();
+});
+
+const order = { customer: 'Riley', items: ['milk'], total: 1 };
+
+describe('POST /orders rate limit', () => {
+  it('answers 429 once a client has placed its orders for the minute', async () => {
+    app = buildApp({
+      config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent', RATE_LIMIT_ORDERS_PER_MINUTE: '3' }),
+      orders: memoryBook(),
+    });
+    const statuses = [];
+    for (let n = 0; n < 5; n++) {
+      statuses.push((await app.inject({ method: 'POST', url: '/orders', payload: order })).statusCode);
+    }
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('is generated from the zod schemas and served at /docs', async () => {
+    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders: memoryBook() });
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    const body = doc.paths['/orders'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(expect.arrayContaining(['customer', 'items', 'total']));
+    expect(body.properties.items.items.enum).toEqual(['milk', 'bread', 'apples', 'oranges', 'iPhone']);
+    expect(doc.paths['/orders/{id}/approve']).toBeDefined();
+    const ui = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+  });
+});
+
+describe('hostile keys', () => {
+  it('__proto__ and constructor in a body change no prototype and place no order', async () => {
+    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders: memoryBook() });
+    for (const hostile of [
+      '{"customer":"A","items":["milk"],"total":1,"__proto__":{"polluted":true}}',
+      '{"customer":"A","items":["milk"],"total":1,"constructor":{"prototype":{"polluted":true}}}',
+    ]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/orders',
+        payload: hostile,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.statusCode).toBeLessThan(500);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+// Who may call what, on the real stack: the internal services answer their sidecar only, operators need
+// the admin token, approvers their own token; the page carries a CSP without inline scripts.
+import { describe, expect, it } from 'vitest';
+import { call, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
+
+describe('the internal services', () => {
+  it.each([
+    ['inventory', 'POST', '/reserve', { orderId: 'order_x_aaaaa', items: ['milk'] }],
+    ['inventory', 'GET', '/inventory', undefined],
+    ['payments', 'POST', '/charge', { orderId: 'order_x_aaaaa', customer: 'x', amount: 1 }],
+    ['payments', 'GET', '/payments/order_x_aaaaa', undefined],
+    ['shipping', 'POST', '/ship', { orderId: 'order_x_aaaaa', customer: 'x', items: ['milk'] }],
+  ])('%s %s %s refuses a direct call without the app token (401)', async (appId, method, path, body) => {
+    const answer = await call(appId, path, { method, body, as: 'stranger' });
+    expect(answer.status).toBe(401);
+    expect(answer.body.message).toMatch(/through Dapr only/);
+  });
+
+  it('answer their health check without a token', async () => {
+    for (const appId of ['inventory', 'payments', 'shipping']) {
+      expect((await call(appId, '/healthz', { as: 'stranger' })).status).toBe(200);
+    }
+  });
+
+  it('still serve the workflow, which calls them through Dapr', async () => {
+    const id = await placeOrder({ customer: 'Secure', items: ['bread'], total: 2 });
+    expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
+  });
+});
+
+describe('the shipping toggles', () => {
+  it('need the admin token (401 without it, and nothing changes)', async () => {
+    expect((await call('shipping', '/shipping/deactivate', { method: 'POST', as: 'stranger' })).status).toBe(401);
+    const wrong = await call('shipping', '/shipping/deactivate', {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-admin-token-at-all' },
+    });
+    expect(wrong.status).toBe(401);
+    expect((await call<{ active: boolean }>('shipping', '/shipping/status')).body.active).toBe(true);
+  });
+});
+
+describe('approving', () => {
+  it('needs an approver token, and records the token holder, not the body', async () => {
+    const id = await placeOrder({ customer: 'Vera', items: ['milk'], total: 1500 });
+    await waitForOrder(id, waitingForApproval);
+    const path = `/orders/${id}/approve`;
+    expect((await call('orderprocessing', path, { body: { approved: true }, as: 'stranger' })).status).toBe(401);
+    expect(
+      (await call('orderprocessing', path, { body: { approver: 'dana', approved: true }, as: 'chris' })).status,
+    ).toBe(403);
+    expect((await call('orderprocessing', path, { body: { approved: true }, as: 'dana' })).status).toBe(202);
+    const order = await waitForOrder(id, finished);
+    expect(order.order_result?.success).toBe(true);
+  });
+});
+
+describe('the page', () => {
+  it('is served with security headers and a CSP that allows no inline script', async () => {
+    const answer = await fetch(`${(await import('./client.ts')).url('notifications', '/')}`);
+    const csp = answer.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self'/);
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
