@@ -36,6 +36,7 @@ function writeDemoEnv(credentials: Credentials): void {
   const lines = [
     ...Object.entries(credentials.approvers).map(([name, token]) => `${name.toUpperCase()}_TOKEN=${token}`),
     `ADMIN_TOKEN=${credentials.admin}`,
+    `DAPR_API_TOKEN=${credentials.env.DAPR_API_TOKEN}`,
   ];
   writeFileSync(join(repoRoot, '.env'), `${lines.join('\n')}\n`, { mode: 0o600 });
 }

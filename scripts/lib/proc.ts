@@ -150,8 +150,10 @@ export class Service {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout?.pipe(log);
-    this.child.stderr?.pipe(log);
+    // Two sources, one file: neither may end it, the process's close does.
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
+    this.child.on('close', () => log.end());
     this.child.on('exit', (code) => {
       this.exited = true;
       this.exitCode = code;
