@@ -1,0 +1,193 @@
+// The notifications service on the real stack: at-least-once delivery stored once, the read model the
+// workflow's notifications build, replay over SSE after a dropped connection, and the approval proxy.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  call,
+  finished,
+  getOrder,
+  placeOrder,
+  url,
+  waitForNotification,
+  waitForOrder,
+  waitingForApproval,
+} from './client.ts';
+
+interface Summary {
+  orderId: string;
+  customer?: string;
+  state: string;
+  reason?: string;
+  deadline?: string;
+  version: number;
+}
+
+const suffix = () => Array.from(randomBytes(5), (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36]).join('');
+
+/** A notification as the workflow publishes it, for an order no workflow runs. */
+function syntheticNotification(name: string) {
+  const orderId = `order_${name}_${suffix()}`;
+  return {
+    id: `${orderId}:received`,
+    orderId,
+    time: new Date().toISOString(),
+    kind: 'received',
+    text: `Received order for ${name}: [milk]. Total = 1`,
+    customer: name,
+  };
+}
+
+/** Delivers `data` the way the sidecar does: a CloudEvent, POSTed to the subscription route. */
+async function deliver(data: unknown, cloudEventId = suffix()) {
+  const response = await fetch(url('notifications', '/notifications'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: JSON.stringify({
+      id: cloudEventId,
+      specversion: '1.0',
+      source: 'orderprocessing',
+      type: 'com.dapr.event.sent',
+      datacontenttype: 'application/json',
+      pubsubname: 'orders',
+      topic: 'notifications',
+      data,
+    }),
+  });
+  return { status: response.status, body: (await response.json()) as { status: string } };
+}
+
+async function recentOrders(): Promise<Summary[]> {
+  return (await call<{ orders: Summary[] }>('notifications', '/api/orders')).body.orders;
+}
+
+/** Reads Server-Sent Events from a streaming response, skipping heartbeats. */
+function sseReader(response: Response) {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return async function next(): Promise<{ id?: string; event?: string; data: unknown }> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith(':')) continue;
+        const fields = new Map<string, string>();
+        for (const line of block.split('\n')) {
+          const colon = line.indexOf(':');
+          fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
+        }
+        return { id: fields.get('id'), event: fields.get('event'), data: JSON.parse(fields.get('data') ?? 'null') };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the event stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+describe('redelivery', () => {
+  it('the same message delivered twice shows once', async () => {
+    const notification = syntheticNotification('redelivered');
+    expect(await deliver(notification, 'ce-1')).toEqual({ status: 200, body: { status: 'SUCCESS' } });
+    expect(await deliver(notification, 'ce-2')).toEqual({ status: 200, body: { status: 'SUCCESS' } });
+
+    const timeline = await call<{ events: { id: string }[]; order: Summary }>(
+      'notifications',
+      `/api/orders/${notification.orderId}/timeline`,
+    );
+    expect(timeline.body.events.map((event) => event.id)).toEqual([notification.id]);
+    expect(timeline.body.order).toMatchObject({ state: 'received', customer: 'redelivered', version: 1 });
+    expect((await recentOrders()).filter((order) => order.orderId === notification.orderId)).toEqual([
+      expect.objectContaining({ version: 1 }),
+    ]);
+  });
+
+  it('two deliveries of one message at the same moment show once', async () => {
+    const notification = syntheticNotification('twice');
+    const answers = await Promise.all([deliver(notification), deliver(notification), deliver(notification)]);
+    expect(answers.map((answer) => answer.body.status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    const timeline = await call<{ events: unknown[] }>('notifications', `/api/orders/${notification.orderId}/timeline`);
+    expect(timeline.body.events).toHaveLength(1);
+  });
+
+  it('a message that is not a notification is dropped, not retried', async () => {
+    expect(await deliver({ orderId: 'nope' })).toEqual({ status: 200, body: { status: 'DROP' } });
+  });
+});
+
+describe('the read model', () => {
+  it('holds an order’s steps in order and its state, from the workflow’s own notifications', async () => {
+    const id = await placeOrder({ customer: 'Noor', items: ['bread'], total: 4 });
+    await waitForOrder(id, finished);
+    const events = await waitForNotification(id, 'shipped');
+    expect(events.map((event) => event.kind)).toEqual(['received', 'stock_reserved', 'paid', 'shipped']);
+    const timeline = await call<{ order: Summary }>('notifications', `/api/orders/${id}/timeline`);
+    expect(timeline.body.order).toMatchObject({ orderId: id, customer: 'Noor', state: 'shipped', version: 4 });
+    expect((await recentOrders()).find((order) => order.orderId === id)).toMatchObject({ state: 'shipped' });
+  });
+});
+
+describe('live updates', () => {
+  it('a reconnection with Last-Event-ID gets what happened while it was away', async () => {
+    const open = async (headers: Record<string, string> = {}) => {
+      const controller = new AbortController();
+      const response = await fetch(url('notifications', '/events'), {
+        headers: { accept: 'text/event-stream', ...headers },
+        signal: controller.signal,
+      });
+      return { next: sseReader(response), close: () => controller.abort() };
+    };
+    const first = await open();
+    const snapshot = await first.next();
+    expect(snapshot.event).toBe('catchup');
+    expect(snapshot.id).toMatch(/^\d+$/);
+    first.close();
+
+    const missed = syntheticNotification('whileaway');
+    await deliver(missed);
+
+    const second = await open({ 'last-event-id': snapshot.id ?? '' });
+    try {
+      const catchup = await second.next();
+      expect(catchup.event).toBe('catchup');
+      const data = catchup.data as { events: { id: string }[]; orders: Summary[] };
+      expect(data.events.map((event) => event.id)).toContain(missed.id);
+      expect(data.orders.map((order) => order.orderId)).toContain(missed.orderId);
+
+      const live = syntheticNotification('live');
+      await deliver(live);
+      for (;;) {
+        const next = await second.next();
+        if ((next.data as { event?: { id: string } }).event?.id === live.id) break;
+      }
+    } finally {
+      second.close();
+    }
+  });
+});
+
+describe('approving through the notifications service', () => {
+  it('passes the decision on to orderprocessing and its answers back: 202, 409, 404', async () => {
+    const id = await placeOrder({ customer: 'Vera', items: ['iPhone'], total: 1100 });
+    await waitForOrder(id, waitingForApproval);
+    const pending = (await waitForNotification(id, 'waiting_for_approval')).at(-1);
+    expect(pending?.text).toMatch(/Deadline = /);
+
+    const approve = (orderId: string) =>
+      call('notifications', `/api/orders/${orderId}/approve`, { body: { approver: 'Chris', approved: true } });
+    const answer = await approve(id);
+    expect(answer.status).toBe(202);
+    expect(answer.body.message).toMatch(/approval by Chris sent/);
+    expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
+    await waitForNotification(id, 'shipped');
+
+    const late = await approve(id);
+    expect(late.status).toBe(409);
+    expect(late.body.message).toMatch(/nothing to approve/);
+    const unknown = await approve('order_nobody_zzzzz');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toMatch(/not found/);
+    expect((await getOrder(id)).status).toBe('COMPLETED');
+  });
+});
