@@ -116,7 +116,7 @@ function addLine(event) {
   row.dataset.at = String(event.at);
   const time = el('td', 'time', formatTime(event.time));
   time.title = event.time;
-  const order = el('td', 'order');
+  const order = el('td', 'order-id');
   const link = el('button', 'order-link', event.orderId);
   link.type = 'button';
   link.dataset.filter = event.orderId;
@@ -174,7 +174,10 @@ function buildCard(summary) {
   head.append(link, badge);
 
   const meta = el('div', 'order-meta');
-  meta.append(el('span', 'customer', summary.customer ?? ''), el('span', 'since', formatTime(summary.createdAt)));
+  meta.append(
+    el('span', 'customer', summary.customer ?? ''),
+    el('span', 'since', `placed ${formatTime(summary.createdAt)}`),
+  );
   card.append(head, meta);
 
   if (summary.reason) card.append(el('div', 'reason', summary.reason));
