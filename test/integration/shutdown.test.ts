@@ -43,10 +43,11 @@ it('a service answers its in-flight requests and exits cleanly within 10 s of SI
 
     expect(code).toBe(0);
     expect(tookMs).toBeLessThan(10_000);
-    // Requests the server had taken are answered (200); ones that came after the signal are turned away
-    // cleanly (503, or the connection is refused once it stopped listening); no request is cut off.
+    // Requests the server had taken are answered (200). Ones it had not taken yet are turned away: 503
+    // while closing, a refused connection once it stopped listening, or a reset of a connection it had
+    // accepted but not read a request from. Nothing else, and no other 5xx.
     const outcomes = await Promise.all(inFlight);
-    expect(outcomes.filter((outcome) => ![200, 503, 'ECONNREFUSED'].includes(outcome))).toEqual([]);
+    expect(outcomes.filter((outcome) => ![200, 503, 'ECONNREFUSED', 'ECONNRESET'].includes(outcome))).toEqual([]);
     expect(outcomes).toContain(200);
   } finally {
     child.kill('SIGKILL');
