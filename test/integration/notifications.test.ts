@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   call,
+  credentials,
   finished,
   getOrder,
   placeOrder,
@@ -37,11 +38,11 @@ function syntheticNotification(name: string) {
   };
 }
 
-/** Delivers `data` the way the sidecar does: a CloudEvent, POSTed to the subscription route. */
-async function deliver(data: unknown, cloudEventId = suffix()) {
+/** Delivers `data` the way the sidecar does: a CloudEvent, POSTed to the subscription route with its token. */
+async function deliver(data: unknown, cloudEventId = suffix(), token: string | undefined = credentials().appApiToken) {
   const response = await fetch(url('notifications', '/notifications'), {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json' },
+    headers: { 'content-type': 'application/cloudevents+json', ...(token ? { 'dapr-api-token': token } : {}) },
     body: JSON.stringify({
       id: cloudEventId,
       specversion: '1.0',
@@ -114,6 +115,13 @@ describe('redelivery', () => {
   it('a message that is not a notification is dropped, not retried', async () => {
     expect(await deliver({ orderId: 'nope' })).toEqual({ status: 200, body: { status: 'DROP' } });
   });
+
+  it('only the sidecar may deliver: a POST without its token gets 401 and stores nothing', async () => {
+    const notification = syntheticNotification('forged');
+    expect((await deliver(notification, 'ce-forged', '')).status).toBe(401);
+    const timeline = await call<{ events: unknown[] }>('notifications', `/api/orders/${notification.orderId}/timeline`);
+    expect(timeline.body.events).toEqual([]);
+  });
 });
 
 describe('the read model', () => {
@@ -168,17 +176,23 @@ describe('live updates', () => {
 });
 
 describe('approving through the notifications service', () => {
-  it('passes the decision on to orderprocessing and its answers back: 202, 409, 404', async () => {
+  it('passes the decision and the approver’s token on to orderprocessing, and its answers back', async () => {
     const id = await placeOrder({ customer: 'Vera', items: ['iPhone'], total: 1100 });
     await waitForOrder(id, waitingForApproval);
     const pending = (await waitForNotification(id, 'waiting_for_approval')).at(-1);
     expect(pending?.text).toMatch(/Deadline = /);
 
-    const approve = (orderId: string) =>
-      call('notifications', `/api/orders/${orderId}/approve`, { body: { approver: 'Chris', approved: true } });
+    const approve = (orderId: string, as: 'chris' | 'stranger' = 'chris', body: object = { approved: true }) =>
+      call('notifications', `/api/orders/${orderId}/approve`, { body, as });
+    const nobody = await approve(id, 'stranger');
+    expect(nobody.status).toBe(401);
+    expect(nobody.body.message).toMatch(/Bearer/);
+    const impostor = await approve(id, 'chris', { approver: 'dana', approved: true });
+    expect(impostor.status).toBe(403);
+
     const answer = await approve(id);
     expect(answer.status).toBe(202);
-    expect(answer.body.message).toMatch(/approval by Chris sent/);
+    expect(answer.body.message).toMatch(/approval by chris sent/i);
     expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
     await waitForNotification(id, 'shipped');
 

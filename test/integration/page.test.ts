@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/runtime.ts';
-import { apps, finished, getOrder, placeOrder, url, waitForNotification, waitForOrder } from './client.ts';
+import { apps, credentials, finished, getOrder, placeOrder, url, waitForNotification, waitForOrder } from './client.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -157,7 +157,7 @@ describe('the notifications page', () => {
   });
 
   it('approves an order waiting for approval with its button, and the order completes', async () => {
-    await page.fill('#approver', 'Chris');
+    await page.fill('#approver-token', credentials().approvers.chris ?? '');
     const id = await placeOrder({ customer: 'Alex', items: ['iPhone'], total: 1299 });
     placed.push(id);
     const approve = `${card(id, 'waiting_for_approval')} button[data-action="approve"]`;
@@ -166,7 +166,7 @@ describe('the notifications page', () => {
     await page.click(approve);
 
     await page.waitForSelector(card(id, 'shipped'), { timeout: 15_000 });
-    expect(await page.textContent(`${card(id)} .note`)).toBe('Approval by Chris sent.');
+    expect(await page.textContent(`${card(id)} .note`)).toBe(`Approval by chris sent to order ${id}.`);
     expect(await page.$(line(id, 'approved'))).not.toBeNull();
     const order = await waitForOrder(id, finished);
     expect(order.status).toBe('COMPLETED');
@@ -178,10 +178,16 @@ describe('the notifications page', () => {
     placed.push(id);
     const reject = `${card(id, 'waiting_for_approval')} button[data-action="reject"]`;
     await page.waitForSelector(reject, { timeout: 5_000 });
+    // A wrong token is refused by orderprocessing, and the page says so.
+    await page.fill('#approver-token', 'not-a-token-of-anyone');
+    await page.click(reject);
+    await page.waitForSelector(`${card(id)} .note.problem`);
+    expect(await page.textContent(`${card(id)} .note`)).toBe('Not sent (401): unknown approver token');
+    await page.fill('#approver-token', credentials().approvers.chris ?? '');
     await page.click(reject);
     await page.waitForSelector(card(id, 'cancelled'), { timeout: 15_000 });
     expect(await page.textContent(`${card(id)} .reason`)).toBe('rejected');
-    expect((await waitForOrder(id, finished)).order_result?.message).toMatch(/rejected by Chris/);
+    expect((await waitForOrder(id, finished)).order_result?.message).toMatch(/rejected by chris/i);
   });
 
   it('shows a customer named like markup as that text, and runs nothing', async () => {

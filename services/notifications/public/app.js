@@ -19,7 +19,7 @@ const byId = (id) => document.getElementById(id);
 const ui = {
   connection: byId('connection'),
   controls: byId('controls'),
-  approver: byId('approver'),
+  token: byId('approver-token'),
   filter: byId('filter'),
   orders: byId('orders'),
   orderCount: byId('order-count'),
@@ -256,23 +256,27 @@ function note(orderId, ok, text) {
   scheduleRender();
 }
 
+const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
 async function decide(orderId, approved) {
-  const approver = ui.approver.value.trim();
-  if (!approver) {
-    note(orderId, false, 'Enter your name as the approver first.');
-    ui.approver.focus();
+  const token = ui.token.value.trim();
+  if (!token) {
+    note(orderId, false, 'Enter your approver token first.');
+    ui.token.focus();
     return;
   }
   sending.add(orderId);
   note(orderId, true, approved ? 'Sending the approval…' : 'Sending the rejection…');
   try {
+    // The approver is whoever the token belongs to: orderprocessing checks it (this page only passes it on).
     const response = await fetch(`/api/orders/${encodeURIComponent(orderId)}/approve`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ approver, approved }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ approved }),
     });
     const body = await response.json().catch(() => ({}));
-    if (response.ok) note(orderId, true, `${approved ? 'Approval' : 'Rejection'} by ${approver} sent.`);
+    if (response.ok)
+      note(orderId, true, `${capitalised(body.message ?? (approved ? 'approval sent' : 'rejection sent'))}.`);
     else note(orderId, false, `Not sent (${response.status}): ${body.message ?? response.statusText}`);
   } catch (error) {
     note(orderId, false, `Not sent: ${error instanceof Error ? error.message : String(error)}`);
@@ -328,11 +332,12 @@ function connect() {
 
 ui.controls.addEventListener('submit', (event) => event.preventDefault());
 ui.filter.addEventListener('input', applyFilter);
+// The token stays for this tab's session only (sessionStorage), never in localStorage.
 try {
-  ui.approver.value = localStorage.getItem('approver') ?? '';
-  ui.approver.addEventListener('input', () => localStorage.setItem('approver', ui.approver.value.trim()));
+  ui.token.value = sessionStorage.getItem('approverToken') ?? '';
+  ui.token.addEventListener('input', () => sessionStorage.setItem('approverToken', ui.token.value.trim()));
 } catch {
-  // no storage (private mode): the name is asked for on each visit
+  // no storage: the token is asked for after each reload
 }
 document.addEventListener('click', (event) => {
   const target = event.target instanceof Element ? event.target : null;

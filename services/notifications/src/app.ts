@@ -8,6 +8,7 @@ import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
 import { LiveUpdates } from './live.ts';
+import { sidecarOrdersApi } from './ordersApi.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
 import { type OrdersApi, registerRoutes } from './routes.ts';
 
@@ -40,10 +41,7 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
   const sidecar = DaprHttpClient.forSidecar(config);
   const model = new ReadModel(store ?? sidecar, readModel);
   const live = new LiveUpdates();
-  const ordersApi: OrdersApi = orders ?? {
-    approve: (orderId, decision) =>
-      sidecar.invoke<{ message?: string }>(config.ORDERS_APP_ID, `orders/${orderId}/approve`, decision),
-  };
+  const ordersApi = orders ?? sidecarOrdersApi(config);
 
   app.register(fastifySSE, { heartbeatInterval: 15_000 });
   app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi }));

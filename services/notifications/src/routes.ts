@@ -13,15 +13,17 @@ const asset = (name: string) => readFileSync(new URL(name, publicDir), 'utf8');
 /** Dapr delivers each message as a CloudEvent; our notification is its `data`. */
 const CloudEvent = z.object({ data: z.unknown() }).loose();
 
+/** As orderprocessing takes it: the approver is the one the bearer token belongs to; `approver` may name them. */
 export const ApprovalDecision = z.strictObject({
-  approver: z.string().trim().min(1).max(64),
+  approver: z.string().trim().min(1).max(64).optional(),
   approved: z.boolean(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** The approval API of orderprocessing (through Dapr service invocation by default). */
 export interface OrdersApi {
-  approve(orderId: string, decision: ApprovalDecision): Promise<{ message?: string }>;
+  /** `authorization` is the approver's own header (Bearer token), passed on as it came. */
+  approve(orderId: string, decision: ApprovalDecision, authorization?: string): Promise<{ message?: string }>;
 }
 
 export interface NotificationsDeps {
@@ -107,14 +109,15 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
   });
 
   // The page's Approve / Reject buttons: passed on to orderprocessing through Dapr service invocation (so
-  // the page needs no CORS), with its answer: 202, or 404 / 409 / 422 and its message.
+  // the page needs no CORS) with the approver's Authorization header, and its answer passed back: 202, or
+  // 401 / 403 / 404 / 409 / 422 and its message. This service holds no approval rights of its own.
   app.post(
     '/api/orders/:orderId/approve',
     { schema: { params: OrderParams, body: ApprovalDecision } },
     async (request, reply) => {
       const { orderId } = request.params;
       try {
-        const answer = await orders.approve(orderId, request.body);
+        const answer = await orders.approve(orderId, request.body, request.headers.authorization);
         return reply.code(202).send({ message: answer?.message ?? 'sent' });
       } catch (error) {
         if (error instanceof DaprError && error.status >= 400 && error.status < 500) {

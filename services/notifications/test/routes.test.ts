@@ -97,18 +97,26 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
     const calls: unknown[] = [];
     let outcome: () => Promise<{ message?: string }> = async () => ({ message: 'approval by Chris sent' });
     const { app } = setup({
-      approve: (orderId, decision) => {
-        calls.push({ orderId, decision });
+      approve: (orderId, decision, authorization) => {
+        calls.push({ orderId, decision, authorization });
         return outcome();
       },
     });
     const approve = (body: unknown) =>
-      app.inject({ method: 'POST', url: `/api/orders/${ORDER}/approve`, payload: body as object });
+      app.inject({
+        method: 'POST',
+        url: `/api/orders/${ORDER}/approve`,
+        payload: body as object,
+        headers: { authorization: 'Bearer chris-token' },
+      });
 
     const ok = await approve({ approver: ' Chris ', approved: true });
     expect(ok.statusCode).toBe(202);
     expect(ok.json()).toEqual({ message: 'approval by Chris sent' });
-    expect(calls).toEqual([{ orderId: ORDER, decision: { approver: 'Chris', approved: true } }]);
+    expect(calls).toEqual([
+      { orderId: ORDER, decision: { approver: 'Chris', approved: true }, authorization: 'Bearer chris-token' },
+    ]);
+    expect((await approve({ approved: true })).statusCode).toBe(202); // the token names the approver
 
     outcome = async () => {
       throw new DaprError('orderprocessing: nothing to approve', 409, { message: `order ${ORDER} is COMPLETED` });
@@ -123,20 +131,32 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
     const down = await approve({ approver: 'Chris', approved: true });
     expect(down.statusCode).toBe(502);
 
+    outcome = async () => {
+      throw new DaprError('orderprocessing approve: HTTP 401', 401, { message: 'unknown approver token' });
+    };
+    const unknown = await approve({ approved: true });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json().message).toBe('unknown approver token');
+
     const bad = await approve({ approver: '', approved: 'yes' });
     expect(bad.statusCode).toBe(422);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(5);
   });
 
   it('reaches orderprocessing through the sidecar’s service invocation', async () => {
-    const seen: { url?: string; body: string }[] = [];
+    const seen: Record<string, unknown>[] = [];
     const sidecar: Server = createServer((request, response) => {
       let body = '';
       request.on('data', (chunk) => {
         body += chunk;
       });
       request.on('end', () => {
-        seen.push({ url: request.url, body });
+        seen.push({
+          url: request.url,
+          body,
+          authorization: request.headers.authorization,
+          daprApiToken: request.headers['dapr-api-token'],
+        });
         response.writeHead(404, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ statusCode: 404, message: 'order order_riley_aaaaa not found' }));
       });
@@ -145,7 +165,12 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
     cleanup.push(() => new Promise((resolve) => sidecar.close(resolve)));
     const port = (sidecar.address() as AddressInfo).port;
     const app = buildApp({
-      config: loadNotificationsConfig({ APP_PORT: '3001', LOG_LEVEL: 'silent', DAPR_HTTP_PORT: String(port) }),
+      config: loadNotificationsConfig({
+        APP_PORT: '3001',
+        LOG_LEVEL: 'silent',
+        DAPR_HTTP_PORT: String(port),
+        DAPR_API_TOKEN: 'sidecar-token',
+      }),
       store: new FakeState(),
     });
     cleanup.push(() => app.close());
@@ -154,6 +179,7 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
       method: 'POST',
       url: `/api/orders/${ORDER}/approve`,
       payload: { approver: 'Chris', approved: true },
+      headers: { authorization: 'Bearer chris-token' },
     });
     expect(answer.statusCode).toBe(404);
     expect(answer.json().message).toBe('order order_riley_aaaaa not found');
@@ -161,6 +187,8 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
       {
         url: `/v1.0/invoke/orderprocessing/method/orders/${ORDER}/approve`,
         body: JSON.stringify({ approver: 'Chris', approved: true }),
+        authorization: 'Bearer chris-token',
+        daprApiToken: 'sidecar-token',
       },
     ]);
   });
