@@ -31,6 +31,8 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       PUBLIC_URL: z.url().optional(),
       /** Who may approve: "chris:<token>,dana:<token>". Unset: nobody can. */
       APPROVER_TOKENS: z.string().optional(),
+      /** For the operator endpoints (DELETE /orders/:id). Unset: they are disabled. */
+      ADMIN_TOKEN: z.string().min(16).optional(),
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     },
     env,
@@ -86,6 +88,7 @@ export function buildApp({ config, orders }: OrderAppDeps) {
   const routes = {
     orders: book,
     approvers: parseApprovers(config.APPROVER_TOKENS),
+    adminToken: config.ADMIN_TOKEN,
     ordersPerMinute: config.RATE_LIMIT_ORDERS_PER_MINUTE,
     approvalTimeoutMs: config.APPROVAL_TIMEOUT,
     retry: {

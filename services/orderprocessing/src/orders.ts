@@ -4,7 +4,14 @@
 import { type DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
 import { HttpProblem } from '#shared/http.ts';
 import { OrderResult, type OrderView } from './schemas.ts';
-import { APPROVAL_EVENT, type ApprovalDecision, ORDER_WORKFLOW, type OrderInput } from './workflow/orderWorkflow.ts';
+import {
+  APPROVAL_EVENT,
+  type ApprovalDecision,
+  CANCEL_EVENT,
+  type Cancellation,
+  ORDER_WORKFLOW,
+  type OrderInput,
+} from './workflow/orderWorkflow.ts';
 
 export interface StoredOrder {
   view: OrderView;
@@ -17,6 +24,9 @@ export interface OrderBook {
   place(input: OrderInput): Promise<'placed' | 'exists'>;
   find(id: string): Promise<StoredOrder | undefined>;
   raiseApproval(id: string, decision: ApprovalDecision): Promise<void>;
+  raiseCancel(id: string, cancellation: Cancellation): Promise<void>;
+  /** Deletes a finished order's history, so that its id is free again. */
+  purge(id: string): Promise<boolean>;
 }
 
 function parseJson<T>(text: string | undefined): T | undefined {
@@ -93,5 +103,13 @@ export class WorkflowOrderBook implements OrderBook {
 
   async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
     await engineCall(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
+  }
+
+  async raiseCancel(id: string, cancellation: Cancellation): Promise<void> {
+    await engineCall(() => this.client.raiseEvent(id, CANCEL_EVENT, cancellation));
+  }
+
+  purge(id: string): Promise<boolean> {
+    return engineCall(() => this.client.purgeWorkflow(id));
   }
 }

@@ -1,4 +1,4 @@
-import { type Approver, authenticateApprover } from '#shared/auth.ts';
+import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
 import type { OrderBook } from './orders.ts';
@@ -17,6 +17,8 @@ import type { RetryPolicy } from './workflow/retry.ts';
 export interface OrderRoutesOptions {
   orders: OrderBook;
   approvers: Approver[];
+  /** ADMIN_TOKEN, for the operator endpoints. */
+  adminToken: string | undefined;
   /** POST /orders per client and minute. */
   ordersPerMinute: number;
   approvalTimeoutMs: number;
@@ -107,15 +109,52 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
       if (claimed && claimed.toLowerCase() !== approver.name.toLowerCase()) {
         throw new HttpProblem(403, `this token belongs to ${approver.name}, not to ${claimed}`);
       }
-      const found = await orders.find(id);
-      if (!found) throw new HttpProblem(404, `order ${id} not found`);
-      if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
-        const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
-        throw new HttpProblem(409, `order ${id} is ${state}: there is nothing to approve`);
-      }
+      await findWaiting(orders, id, 'approve');
       await orders.raiseApproval(id, { approver: approver.name, approved: request.body.approved });
       const verb = request.body.approved ? 'approval' : 'rejection';
       return reply.code(202).send({ message: `${verb} by ${approver.name} sent to order ${id}` });
     },
   );
+
+  // Only while the order waits for approval: after that it is paid, and undoing it is a refund.
+  app.post(
+    '/orders/:id/cancel',
+    { schema: { params: OrderParams, response: { 202: Message } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const approver = authenticateApprover(request, options.approvers);
+      await findWaiting(orders, id, 'cancel');
+      await orders.raiseCancel(id, { by: approver.name });
+      return reply.code(202).send({ message: `cancellation by ${approver.name} sent to order ${id}` });
+    },
+  );
+
+  // Dapr refuses to reuse an instance id until its history is purged: operators free finished ones.
+  app.delete(
+    '/orders/:id',
+    { preHandler: requireAdmin(options.adminToken), schema: { params: OrderParams, response: { 200: Message } } },
+    async (request) => {
+      const { id } = request.params;
+      const found = await orders.find(id);
+      if (!found) throw new HttpProblem(404, `order ${id} not found`);
+      if (!FINISHED.has(found.view.status)) {
+        throw new HttpProblem(409, `order ${id} is ${found.view.status}: only a finished order can be purged`);
+      }
+      await orders.purge(id);
+      return { message: `order ${id} purged` };
+    },
+  );
+}
+
+const FINISHED = new Set(['COMPLETED', 'FAILED', 'TERMINATED']);
+
+/** The order, if it waits for approval now; 404 or 409 (with what it is doing instead) otherwise. */
+async function findWaiting(orders: OrderBook, id: string, action: 'approve' | 'cancel') {
+  const found = await orders.find(id);
+  if (!found) throw new HttpProblem(404, `order ${id} not found`);
+  if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
+    const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
+    throw new HttpProblem(409, `order ${id} is ${state}: there is nothing to ${action}`);
+  }
+  return found;
 }

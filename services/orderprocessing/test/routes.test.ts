@@ -4,6 +4,7 @@ import { buildApp, loadOrderConfig } from '../src/app.ts';
 
 const DANA_TOKEN = 'dana-token-0123456789abcdef';
 const CHRIS_TOKEN = 'chris-token-0123456789abcdef';
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
 import type { OrderBook, StoredOrder } from '../src/orders.ts';
 import type { OrderView } from '../src/schemas.ts';
@@ -37,6 +38,15 @@ class FakeOrderBook implements OrderBook {
     this.approvals.push({ id, decision });
   }
 
+  readonly cancellations: Array<{ id: string; by: string }> = [];
+  async raiseCancel(id: string, cancellation: { by: string }): Promise<void> {
+    this.cancellations.push({ id, by: cancellation.by });
+  }
+
+  async purge(id: string): Promise<boolean> {
+    return this.orders.delete(id);
+  }
+
   /** Moves an order on, as the workflow would. */
   update(id: string, view: Partial<OrderView>): void {
     const found = this.orders.get(id);
@@ -58,6 +68,7 @@ beforeEach(async () => {
       APP_PORT: '3000',
       LOG_LEVEL: 'silent',
       APPROVER_TOKENS: `Dana:${DANA_TOKEN},chris:${CHRIS_TOKEN}`,
+      ADMIN_TOKEN,
     }),
     orders,
   });
@@ -321,5 +332,66 @@ describe('POST /orders/:id/approve', () => {
     expect(response.statusCode).toBeLessThan(500);
     expect(response.json().message).toMatch(field);
     expect(orders.approvals).toHaveLength(0);
+  });
+});
+
+describe('POST /orders/:id/cancel', () => {
+  const cancel = (id: string, token: string | null = CHRIS_TOKEN) =>
+    app.inject({
+      method: 'POST',
+      url: `/orders/${id}/cancel`,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    });
+  const placed = async (view: Partial<OrderView>) => {
+    const { id } = (await post({ ...ORDER, total: 1500 })).json<{ id: string }>();
+    orders.update(id, view);
+    return id;
+  };
+
+  it('sends the cancel event to an order waiting for approval, as the token holder', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+    expect((await cancel(id)).statusCode).toBe(202);
+    expect(orders.cancellations).toEqual([{ id, by: 'chris' }]);
+  });
+
+  it('needs an approver token (401)', async () => {
+    const id = await placed({ status: 'RUNNING', stage: 'waiting_for_approval' });
+    expect((await cancel(id, null)).statusCode).toBe(401);
+    expect(orders.cancellations).toEqual([]);
+  });
+
+  it('refuses a paid or finished order with 409 and a message', async () => {
+    for (const view of [{ status: 'RUNNING' as const }, { status: 'COMPLETED' as const }]) {
+      const id = await placed(view);
+      const response = await cancel(id);
+      expect(response.statusCode).toBe(409);
+      expect(response.json().message).toMatch(/nothing to cancel/);
+    }
+    expect(orders.cancellations).toEqual([]);
+  });
+});
+
+describe('DELETE /orders/:id', () => {
+  const purge = (id: string, token: string | null = ADMIN_TOKEN) =>
+    app.inject({
+      method: 'DELETE',
+      url: `/orders/${id}`,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    });
+
+  it('purges a finished order for the admin, and the id is free', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    orders.update(id, { status: 'COMPLETED' });
+    expect((await purge(id, null)).statusCode).toBe(401);
+    expect((await purge(id, CHRIS_TOKEN)).statusCode).toBe(401);
+    expect((await purge(id)).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: `/orders/${id}` })).statusCode).toBe(404);
+  });
+
+  it('refuses a running order with 409', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    const response = await purge(id);
+    expect(response.statusCode).toBe(409);
+    expect(response.json().message).toMatch(/only a finished order/);
   });
 });

@@ -13,6 +13,8 @@ const memoryBook = (): OrderBook => {
     },
     find: async () => undefined,
     raiseApproval: async () => undefined,
+    raiseCancel: async () => undefined,
+    purge: async () => false,
   };
 };
 

@@ -57,6 +57,7 @@ export const NotificationKind = z.enum([
   'waiting_for_approval',
   'approved',
   'rejected',
+  'cancelled',
   'approval_timed_out',
   'paid',
   'payment_failed',

@@ -12,6 +12,8 @@ import { Saga } from './saga.ts';
 
 export const ORDER_WORKFLOW = 'orderWorkflow';
 export const APPROVAL_EVENT = 'approval';
+/** Raised by POST /orders/:id/cancel while the order waits for approval. */
+export const CANCEL_EVENT = 'cancel';
 /** Orders of this total or more wait for a person's approval. */
 export const APPROVAL_THRESHOLD = 1000;
 export const WAITING_FOR_APPROVAL = 'waiting_for_approval';
@@ -28,6 +30,10 @@ export interface OrderInput {
 export interface ApprovalDecision {
   approver: string;
   approved: boolean;
+}
+
+export interface Cancellation {
+  by: string;
 }
 
 /** The order failed for good (the workflow ends FAILED with this message). */
@@ -71,7 +77,7 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
   yield* notify('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`);
 
-  // 2. Big orders wait for a person, or for the deadline, whichever comes first.
+  // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
   if (order.total >= APPROVAL_THRESHOLD) {
     const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
     yield* notify(
@@ -80,10 +86,17 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
     );
     ctx.setCustomStatus(WAITING_FOR_APPROVAL);
     const approval = ctx.waitForExternalEvent(APPROVAL_EVENT);
+    const cancel = ctx.waitForExternalEvent(CANCEL_EVENT);
     const timeout = ctx.createTimer(deadline);
-    const winner = yield ctx.whenAny([approval, timeout]);
+    const winner = yield ctx.whenAny([approval, cancel, timeout]);
     ctx.setCustomStatus('');
 
+    if (winner === cancel) {
+      yield* saga.compensate();
+      const message = `Order was cancelled by ${(cancel.getResult() as Cancellation).by}; the stock was released.`;
+      yield* notify('cancelled', message);
+      return finish(false, message);
+    }
     if (winner !== approval) {
       yield* saga.compensate();
       const message = `Approval timed out at ${deadline.toISOString()}; the stock was released.`;
