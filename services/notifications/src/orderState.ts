@@ -47,6 +47,7 @@ export function deriveState(events: readonly Pick<Notification, 'kind' | 'text'>
   if (has('payment_failed')) return { state: 'failed', reason: 'payment failed' };
   if (has('shipping_failed') || has('compensated')) return { state: 'failed', reason: 'shipping failed' };
   if (has('rejected')) return { state: 'cancelled', reason: 'rejected' };
+  if (has('cancelled')) return { state: 'cancelled', reason: 'cancelled by an approver' };
   if (has('approval_timed_out')) return { state: 'cancelled', reason: 'approval timed out' };
   if (has('out_of_stock')) return { state: 'cancelled', reason: 'out of stock' };
   if (has('paid')) return { state: 'paid' };

@@ -74,6 +74,10 @@ describe('deriveState', () => {
   it('names how an order ended when it did not ship', () => {
     expect(state('received', 'out_of_stock')).toEqual({ state: 'cancelled', reason: 'out of stock' });
     expect(state('waiting_for_approval', 'rejected')).toEqual({ state: 'cancelled', reason: 'rejected' });
+    expect(state('waiting_for_approval', 'cancelled')).toEqual({
+      state: 'cancelled',
+      reason: 'cancelled by an approver',
+    });
     expect(state('waiting_for_approval', 'approval_timed_out')).toEqual({
       state: 'cancelled',
       reason: 'approval timed out',
