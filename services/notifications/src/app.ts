@@ -41,7 +41,7 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
   const sidecar = DaprHttpClient.forSidecar(config);
   const model = new ReadModel(store ?? sidecar, readModel);
   const live = new LiveUpdates();
-  const ordersApi = orders ?? sidecarOrdersApi(config);
+  const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
 
   app.register(fastifySSE, { heartbeatInterval: 15_000 });
   app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi }));

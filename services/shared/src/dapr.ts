@@ -124,9 +124,21 @@ export class DaprHttpClient {
     throw new DaprError(`save state: ${messageOf(answer, response.statusText)}`, response.status, answer);
   }
 
-  /** Calls `method` on another app through both sidecars; a non-2xx answer throws `DaprError`. */
-  async invoke<T>(appId: string, method: string, body?: unknown, httpMethod = 'POST'): Promise<T> {
-    const response = await this.request(`/invoke/${appId}/method/${method}`, { method: httpMethod, body });
+  /**
+   * Calls `method` on another app through both sidecars; a non-2xx answer throws `DaprError`. Extra
+   * headers (such as a caller's Authorization) reach the app: Dapr drops only hop-by-hop ones.
+   */
+  async invoke<T>(
+    appId: string,
+    method: string,
+    body?: unknown,
+    options: { httpMethod?: string; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const response = await this.request(`/invoke/${appId}/method/${method}`, {
+      method: options.httpMethod ?? 'POST',
+      body,
+      headers: options.headers,
+    });
     const answer = await readBody(response);
     if (!response.ok) {
       throw new DaprError(
