@@ -23,6 +23,12 @@ export interface StackOptions {
   env?: Record<string, Record<string, string>>;
   /** Keep the temporary folder (logs) after stop, for a failing run. */
   keepLogs?: boolean;
+  /**
+   * App ids outside dapr.yaml whose sidecars the caller starts with `startSidecar` (e.g. a benchmark's own
+   * workflow worker). They are added to the scopes of the state store and of the secret store it reads its
+   * password from, so they share the state store with the others.
+   */
+  extraApps?: string[];
 }
 
 interface RunningApp {
@@ -30,6 +36,8 @@ interface RunningApp {
   ports: AppEndpoints & { internalGrpc: number; metrics: number };
   daprd?: Service;
   process?: Service;
+  /** An extra app: a sidecar without an app port, its app is the caller's business. */
+  sidecarOnly?: boolean;
 }
 
 function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, name: string, value: string) {
@@ -102,11 +110,11 @@ export class TestStack {
     if (!running) throw new Error(`no app ${appId}`);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.startApp(appId);
+        return await (running.sidecarOnly ? this.startDaprd(appId) : this.startApp(appId));
       } catch (error) {
         if (attempt >= 3) throw error;
         await Promise.all([running.process?.stop(2_000), running.daprd?.stop(2_000)]);
-        running.ports = await this.freshPorts(appId);
+        running.ports = { ...(await this.freshPorts(appId)), ...(running.sidecarOnly ? { appPort: 0 } : {}) };
       }
     }
   }
@@ -120,6 +128,9 @@ export class TestStack {
       const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => doc.toJS());
       for (const doc of docs) {
         if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
+        const extra = this.options.extraApps ?? [];
+        const shared = /^(state|secretstores)\./.test(String(doc?.spec?.type));
+        if (doc?.kind === 'Component' && shared && Array.isArray(doc.scopes)) doc.scopes.push(...extra);
       }
       writeFileSync(join(this.resourcesDir, file), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'));
     }
@@ -141,8 +152,7 @@ export class TestStack {
     const { ports, app } = running;
     const flags: Record<string, string> = {
       '--app-id': appId,
-      '--app-port': String(ports.appPort),
-      '--app-protocol': 'http',
+      ...(running.sidecarOnly ? {} : { '--app-port': String(ports.appPort), '--app-protocol': 'http' }),
       '--dapr-http-port': String(ports.daprHttpPort),
       '--dapr-grpc-port': String(ports.daprGrpcPort),
       '--dapr-internal-grpc-port': String(ports.internalGrpc),
@@ -193,6 +203,19 @@ export class TestStack {
     });
   }
 
+  /**
+   * Starts the sidecar of one of `extraApps`, with the same flags as the others (placement, scheduler,
+   * components, configuration) but no app port: its app talks to it over gRPC only, e.g. a workflow
+   * worker. It is stopped with the stack.
+   */
+  async startSidecar(appId: string): Promise<AppEndpoints> {
+    if (!this.options.extraApps?.includes(appId)) throw new Error(`${appId} is not one of the stack's extraApps`);
+    const app: DaprApp = { appId, dir: this.dir, appPort: 0, daprHttpPort: 0, daprGrpcPort: 0, command: [] };
+    this.apps.set(appId, { app, ports: { ...(await this.freshPorts(appId)), appPort: 0 }, sidecarOnly: true });
+    await this.startFirstTime(appId);
+    return this.endpoints(appId);
+  }
+
   /** kill -9, for crash tests. */
   kill(appId: string, part: 'app' | 'daprd'): void {
     const running = this.apps.get(appId);
@@ -209,11 +232,16 @@ export class TestStack {
 
   /** Every process group we started, for a last-resort synchronous kill on exit. */
   pids(): number[] {
+    return this.processes().map(({ pid }) => pid);
+  }
+
+  /** Every process we started, by name: redis, placement, scheduler, `<app>-daprd` and `<app>`. */
+  processes(): { name: string; pid: number }[] {
     const services = [...(this.infra?.started ?? [])];
     for (const running of this.apps.values()) {
       if (running.daprd) services.push(running.daprd);
       if (running.process) services.push(running.process);
     }
-    return services.flatMap((service) => (service.pid ? [service.pid] : []));
+    return services.flatMap((service) => (service.pid ? [{ name: service.name, pid: service.pid }] : []));
   }
 }
