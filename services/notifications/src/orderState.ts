@@ -1,6 +1,10 @@
 // What an order's notifications say about it: its current state, derived from the set of kinds seen so
 // far. The derivation does not depend on the order in which notifications arrive (pub/sub may reorder).
-import type { Notification, NotificationKind } from '#shared/messages.ts';
+import {
+  type Notification,
+  type NotificationKind,
+  NotificationKind as NotificationKindSchema,
+} from '#shared/messages.ts';
 
 export const ORDER_STATES = [
   'received',
@@ -13,21 +17,8 @@ export const ORDER_STATES = [
 ] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
-/** The kinds in the order the workflow publishes them: ties on time are broken by this. */
-export const KIND_ORDER: readonly NotificationKind[] = [
-  'received',
-  'stock_reserved',
-  'out_of_stock',
-  'waiting_for_approval',
-  'approved',
-  'rejected',
-  'approval_timed_out',
-  'paid',
-  'payment_failed',
-  'shipping_failed',
-  'compensated',
-  'shipped',
-];
+/** The kinds in the order the workflow publishes them (the schema lists them so): ties on time are broken by this. */
+export const KIND_ORDER: readonly NotificationKind[] = NotificationKindSchema.options;
 
 export interface DerivedState {
   state: OrderState;

@@ -50,6 +50,7 @@ export type ShipRequest = z.infer<typeof ShipRequest>;
 export const ShipResult = z.object({ orderId: OrderId, shipmentId: z.string(), shippedAt: z.iso.datetime() });
 export type ShipResult = z.infer<typeof ShipResult>;
 
+/** Listed in the order the workflow publishes them. */
 export const NotificationKind = z.enum([
   'received',
   'stock_reserved',
