@@ -53,3 +53,39 @@ it('a service answers its in-flight requests and exits cleanly within 10 s of SI
     child.kill('SIGKILL');
   }
 });
+
+it('the notifications service ends its open SSE streams and exits cleanly within 10 s of SIGTERM', async () => {
+  const notifications = readDaprRunFile().apps.find((app) => app.appId === 'notifications');
+  if (!notifications) throw new Error('no notifications app in dapr.yaml');
+  const port = await freePort();
+  const [command, ...args] = notifications.command;
+  const child = spawn(command ?? 'node', args, {
+    cwd: notifications.dir,
+    env: {
+      ...process.env,
+      APP_PORT: String(port),
+      DAPR_HTTP_PORT: String(apps().notifications?.daprHttpPort),
+      DAPR_API_TOKEN: credentials().daprApiToken,
+      APP_API_TOKEN: credentials().appApiToken,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+  try {
+    await waitFor('notifications', () => httpOk(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
+    // A browser's page: a stream that stays open.
+    const stream = await fetch(`http://127.0.0.1:${port}/events`, { headers: { accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body?.getReader();
+    await reader?.read();
+
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    await reader?.cancel().catch(() => undefined);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -130,6 +130,13 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
     },
   );
 
+  // Open streams end when the service stops, so that a graceful shutdown does not wait on a browser
+  // (which reconnects by itself, to this instance once it is back, or to another).
+  const openStreams = new Set<{ close(): void }>();
+  app.addHook('preClose', async () => {
+    for (const stream of openStreams) stream.close();
+  });
+
   // Live updates. A new connection gets a snapshot first; a reconnection (Last-Event-ID, which the
   // browser's EventSource sends by itself) gets what it missed, or a snapshot when that cannot be told.
   app.get(
@@ -152,7 +159,11 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
         if (early) early.push(message);
         else void pushLive(message);
       });
-      sse.onClose(unsubscribe);
+      openStreams.add(sse);
+      sse.onClose(() => {
+        unsubscribe();
+        openStreams.delete(sse);
+      });
 
       let catchup: Catchup;
       try {
