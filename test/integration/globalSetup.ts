@@ -16,7 +16,7 @@ declare module 'vitest' {
 export const TEST_ENV = {
   orderprocessing: {
     APPROVAL_TIMEOUT: '6s',
-    RETRY_MAX_ATTEMPTS: '3',
+    RETRY_MAX_ATTEMPTS: '5',
     RETRY_INITIAL_DELAY: '200ms',
     RETRY_MAX_DELAY: '1s',
     RETRY_MAX_ELAPSED: '5s',

@@ -1,7 +1,7 @@
 // Who may call what, on the real stack: the internal services answer their sidecar only, operators need
 // the admin token, approvers their own token; the page carries a CSP without inline scripts.
 import { describe, expect, it } from 'vitest';
-import { call, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
+import { apps, call, credentials, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
 
 describe('the internal services', () => {
   it.each([
@@ -25,6 +25,20 @@ describe('the internal services', () => {
   it('still serve the workflow, which calls them through Dapr', async () => {
     const id = await placeOrder({ customer: 'Secure', items: ['bread'], total: 2 });
     expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
+  });
+});
+
+describe('the sidecars', () => {
+  it("refuse their API to a caller without the Dapr API token, and serve our apps' token", async () => {
+    const sidecar = `http://127.0.0.1:${apps().inventory?.daprHttpPort}/v1.0`;
+    const anonymous = await fetch(`${sidecar}/state/statestore/stock`);
+    expect(anonymous.status).toBe(401);
+    const invoked = await fetch(`${sidecar}/invoke/payments/method/payments/order_x_aaaaa`);
+    expect(invoked.status).toBe(401);
+    const ours = await fetch(`${sidecar}/state/statestore/stock`, {
+      headers: { 'dapr-api-token': credentials().daprApiToken },
+    });
+    expect(ours.status).toBe(200);
   });
 });
 

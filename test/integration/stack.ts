@@ -144,6 +144,16 @@ export class TestStack {
   /** Starts (or restarts) an app's daprd and the app itself. */
   async startApp(appId: string): Promise<void> {
     await Promise.all([this.startDaprd(appId), this.startProcess(appId)]);
+    // Ready for traffic only once the sidecar has found its app (full health, not just its own APIs).
+    const running = this.apps.get(appId);
+    await waitFor(
+      `${appId}'s daprd and app together`,
+      () => httpOk(`http://127.0.0.1:${running?.ports.daprHttpPort}/v1.0/healthz`),
+      {
+        timeoutMs: 30_000,
+        alive: running?.daprd?.deathNote,
+      },
+    );
   }
 
   async startDaprd(appId: string): Promise<void> {
