@@ -1,7 +1,6 @@
 // Starts one real stack for all integration test files and stops it afterwards, also on failure.
 import type { TestProject } from 'vitest/node';
 import { bootstrap } from '../../scripts/bootstrap.ts';
-import { signalGroup } from '../../scripts/lib/proc.ts';
 import { type AppEndpoints, TestStack } from './stack.ts';
 
 declare module 'vitest' {
@@ -28,10 +27,6 @@ export const TEST_ENV = {
 export default async function setup(project: TestProject) {
   await bootstrap({ reuseRunning: false, chromium: false });
   const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1' });
-  const killAll = () => {
-    for (const pid of stack.pids()) signalGroup(pid, 'SIGKILL');
-  };
-  process.once('exit', killAll);
   try {
     await stack.start();
   } catch (error) {
@@ -45,6 +40,5 @@ export default async function setup(project: TestProject) {
   project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
   return async () => {
     await stack.stop();
-    process.off('exit', killAll);
   };
 }

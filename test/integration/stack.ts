@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { Infra } from '../../scripts/lib/infra.ts';
-import { freePort, httpOk, Service, waitFor } from '../../scripts/lib/proc.ts';
+import { freePort, httpOk, Service, signalGroup, waitFor } from '../../scripts/lib/proc.ts';
 import { daprBin } from '../../scripts/lib/runtime.ts';
 import { sessionCredentials } from '../../scripts/lib/tokens.ts';
 
@@ -76,7 +76,21 @@ export class TestStack {
     return join(this.dir, 'logs');
   }
 
+  /** Kills every process group of the stack at once: the last resort when the test process goes away. */
+  private readonly killAll = () => {
+    for (const pid of this.pids()) signalGroup(pid, 'SIGKILL');
+  };
+  private readonly killAndExit = (signal: NodeJS.Signals) => {
+    this.killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+
   async start(): Promise<void> {
+    // Our processes live in process groups of their own (so that chaos can kill them one by one): they
+    // would outlive a test run that is killed, unless we take them along.
+    process.once('exit', this.killAll);
+    process.once('SIGINT', this.killAndExit);
+    process.once('SIGTERM', this.killAndExit);
     const ports = { redis: await freePort(), placement: await freePort(), scheduler: await freePort() };
     this.placementPort = ports.placement;
     this.schedulerPort = ports.scheduler;
@@ -237,6 +251,9 @@ export class TestStack {
       [...this.apps.values()].flatMap((running) => [running.process?.stop(5_000), running.daprd?.stop(5_000)]),
     );
     await this.infra?.stop();
+    process.off('exit', this.killAll);
+    process.off('SIGINT', this.killAndExit);
+    process.off('SIGTERM', this.killAndExit);
     if (!this.options.keepLogs) rmSync(this.dir, { recursive: true, force: true });
   }
 
