@@ -1,0 +1,339 @@
+// The Kubernetes manifests, checked without a cluster: every YAML file under deploy/kubernetes parses, and
+// what the services and the local setup rely on holds there too. App ids, ports and the health path come
+// from dapr.yaml, the component scopes and the subscription from components/*.yaml, so a change there
+// that the manifests miss fails here.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { readDaprRunFile } from '../../scripts/lib/daprfile.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
+type Doc = any;
+
+interface Manifest {
+  /** Relative to deploy/kubernetes. */
+  file: string;
+  doc: Doc;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const daprFile = readDaprRunFile();
+const apps = new Map(daprFile.apps.map((app) => [app.appId, app]));
+const appIds = [...apps.keys()];
+
+const NAMESPACE = 'dapr-orders';
+const SECRETS_EXAMPLE = 'secrets.example.yaml';
+const PRODUCTION = 'production-examples/';
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return yamlFiles(path);
+      return /\.ya?ml$/.test(name) ? [path] : [];
+    });
+}
+
+const files = yamlFiles(here).map((path) => relative(here, path));
+const parseErrors: string[] = [];
+const manifests: Manifest[] = files.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(here, file), 'utf8')).flatMap((document) => {
+    for (const problem of [...document.errors, ...document.warnings]) parseErrors.push(`${file}: ${problem.message}`);
+    const doc = document.toJS();
+    return doc == null ? [] : [{ file, doc }];
+  }),
+);
+
+const ofKind = (kind: string, where: (m: Manifest) => boolean = () => true) =>
+  manifests.filter((m) => m.doc.kind === kind && where(m));
+const inProduction = (m: Manifest) => m.file.startsWith(PRODUCTION);
+const notKustomization = (m: Manifest) => m.doc.kind !== 'Kustomization';
+
+/** The local component (components/*.yaml) of that kind and name. */
+function local(kind: string, name: string): Doc {
+  for (const file of readdirSync(daprFile.resourcesPath)) {
+    const doc = parse(readFileSync(join(daprFile.resourcesPath, file), 'utf8'));
+    if (doc?.kind === kind && doc.metadata?.name === name) return doc;
+  }
+  throw new Error(`components/ has no ${kind} ${name}`);
+}
+
+const metadataOf = (component: Doc, name: string) =>
+  (component.spec.metadata as Doc[]).find((entry) => entry.name === name);
+
+/** Secret values as they would be used: stringData as is, data decoded when it is base64. */
+function secretValues(secret: Doc): string[] {
+  const data = Object.values(secret.data ?? {}).map((value) => {
+    const text = String(value);
+    return /^[A-Za-z0-9+/]+=*$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : text;
+  });
+  return [...Object.values(secret.stringData ?? {}).map(String), ...data];
+}
+
+/** A value that could be a real token: 16 or more token characters outside the <placeholder> parts. */
+const looksLikeToken = (value: string) => /[A-Za-z0-9+/=_-]{16,}/.test(value.replace(/<[^<>]*>/g, ''));
+
+/** The people's tokens each service reads from its environment (services/<app>/src/app.ts). */
+const personTokens: Record<string, string[]> = {
+  orderprocessing: ['APPROVER_TOKENS', 'ADMIN_TOKEN'],
+  shipping: ['ADMIN_TOKEN'],
+};
+
+const deployments = new Map(
+  ofKind('Deployment', (m) => apps.has(m.doc.metadata?.name)).map((m) => [m.doc.metadata.name, m]),
+);
+
+describe('deploy/kubernetes', () => {
+  it('parses, and every document names its apiVersion, kind, name and namespace', () => {
+    expect(files.length).toBeGreaterThan(10);
+    expect(parseErrors).toEqual([]);
+    for (const { file, doc } of manifests) {
+      expect(doc.apiVersion, file).toEqual(expect.any(String));
+      expect(doc.kind, file).toEqual(expect.any(String));
+      expect(doc.metadata?.name, file).toEqual(expect.any(String));
+      // Named in each file, so that plain `kubectl apply -f` works as well as kustomize.
+      if (doc.kind !== 'Namespace' && doc.kind !== 'Kustomization') {
+        expect(doc.metadata.namespace, file).toBe(NAMESPACE);
+      }
+    }
+  });
+
+  it('has a kustomization per folder listing every manifest there, and never the Secrets example', () => {
+    const kustomizations = ofKind('Kustomization');
+    expect(kustomizations.map((m) => m.file).sort()).toEqual([
+      'base/kustomization.yaml',
+      'dev/kustomization.yaml',
+      'production-examples/kustomization.yaml',
+    ]);
+    const listed = new Set<string>();
+    for (const { file, doc } of kustomizations) {
+      const dir = dirname(file);
+      for (const entry of [...(doc.resources ?? []), ...(doc.patches ?? []).map((patch: Doc) => patch.path)]) {
+        const target = join(dir, entry);
+        expect(existsSync(join(here, target)), `${file}: ${entry}`).toBe(true);
+        if (statSync(join(here, target)).isDirectory()) {
+          expect(existsSync(join(here, target, 'kustomization.yaml')), `${file}: ${entry}`).toBe(true);
+        }
+        listed.add(target);
+      }
+    }
+    expect(listed.has(SECRETS_EXAMPLE)).toBe(false);
+    const unlisted = files.filter((file) => file !== SECRETS_EXAMPLE && !file.endsWith('kustomization.yaml'));
+    expect(unlisted.filter((file) => !listed.has(file))).toEqual([]);
+  });
+
+  it('has one Deployment and one Service per app of dapr.yaml, on its port', () => {
+    expect([...deployments.keys()].sort()).toEqual([...appIds].sort());
+    for (const [appId, app] of apps) {
+      const { doc } = deployments.get(appId) as Manifest;
+      const pod = doc.spec.template;
+      expect(doc.spec.selector.matchLabels, appId).toEqual({ 'app.kubernetes.io/name': appId });
+      expect(pod.metadata.labels['app.kubernetes.io/name'], appId).toBe(appId);
+      const [container] = pod.spec.containers;
+      expect(pod.spec.containers, appId).toHaveLength(1);
+      expect(container.image, appId).toBe(`dapr-orders/${appId}:dev`);
+      expect(container.ports, appId).toEqual([{ name: 'http', containerPort: app.appPort }]);
+
+      const services = ofKind('Service', (m) => m.doc.metadata.name === appId);
+      expect(services, appId).toHaveLength(1);
+      const service = services[0]?.doc;
+      expect(service.spec.selector, appId).toEqual({ 'app.kubernetes.io/name': appId });
+      expect(service.spec.ports, appId).toEqual([{ name: 'http', port: app.appPort, targetPort: 'http' }]);
+    }
+  });
+
+  it('gives every app the Dapr annotations, with its app id and port from dapr.yaml', () => {
+    const configurations = ofKind('Configuration').map((m) => m.doc.metadata.name);
+    for (const [appId, app] of apps) {
+      const annotations = (deployments.get(appId) as Manifest).doc.spec.template.metadata.annotations;
+      expect(annotations, appId).toMatchObject({
+        'dapr.io/enabled': 'true',
+        'dapr.io/app-id': appId,
+        'dapr.io/app-port': String(app.appPort),
+        'dapr.io/config': 'daprconfig',
+        'dapr.io/app-token-secret': 'app-api-token',
+        'dapr.io/api-token-secret': 'dapr-api-token',
+        'dapr.io/enable-app-health-check': 'true',
+        'dapr.io/app-health-check-path': daprFile.appHealthCheckPath,
+        'dapr.io/log-as-json': 'true',
+      });
+      expect(configurations).toContain(annotations['dapr.io/config']);
+    }
+  });
+
+  it('runs every app as dapr.yaml does: port, 0.0.0.0, tokens from Secrets, probes on the health path', () => {
+    for (const [appId, app] of apps) {
+      const pod = (deployments.get(appId) as Manifest).doc.spec.template;
+      const [container] = pod.spec.containers;
+      const env = new Map<string, Doc>((container.env as Doc[]).map((entry) => [entry.name, entry]));
+      expect(env.get('APP_PORT')?.value, appId).toBe(String(app.appPort));
+      expect(env.get('APP_HOST')?.value, appId).toBe('0.0.0.0');
+      expect(env.get('LOG_LEVEL')?.value, appId).toBe('info');
+
+      const annotations = pod.metadata.annotations;
+      const fromSecret = (name: string) => env.get(name)?.valueFrom?.secretKeyRef;
+      // The same Secrets as the sidecar's, so that app and sidecar agree on both tokens.
+      expect(fromSecret('DAPR_API_TOKEN'), appId).toEqual({
+        name: annotations['dapr.io/api-token-secret'],
+        key: 'token',
+      });
+      expect(fromSecret('APP_API_TOKEN'), appId).toEqual({
+        name: annotations['dapr.io/app-token-secret'],
+        key: 'token',
+      });
+      const tokens = [...env.keys()].filter((name) => /TOKEN/.test(name));
+      expect(tokens.sort(), appId).toEqual(['APP_API_TOKEN', 'DAPR_API_TOKEN', ...(personTokens[appId] ?? [])].sort());
+      for (const name of tokens) {
+        expect(env.get(name)?.value, `${appId} ${name}`).toBeUndefined();
+        expect(fromSecret(name)?.name, `${appId} ${name}`).toEqual(expect.any(String));
+      }
+
+      for (const probe of ['readinessProbe', 'livenessProbe']) {
+        expect(container[probe]?.httpGet, `${appId} ${probe}`).toEqual({
+          path: daprFile.appHealthCheckPath,
+          port: 'http',
+        });
+      }
+      for (const kind of ['requests', 'limits']) {
+        expect(Object.keys(container.resources?.[kind] ?? {}).sort(), `${appId} ${kind}`).toEqual(['cpu', 'memory']);
+      }
+    }
+  });
+
+  it('runs every app as non-root, read-only, without privilege escalation', () => {
+    for (const appId of appIds) {
+      const { spec } = (deployments.get(appId) as Manifest).doc.spec.template;
+      expect(spec.securityContext, appId).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      expect(spec.securityContext.runAsUser, appId).toBeGreaterThan(0);
+      expect(spec.containers[0].securityContext, appId).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      // tsx writes its cache to /tmp, the only writable place.
+      const tmp = spec.containers[0].volumeMounts.find((mount: Doc) => mount.mountPath === '/tmp');
+      expect(spec.volumes.find((volume: Doc) => volume.name === tmp?.name)?.emptyDir, appId).toBeDefined();
+    }
+  });
+
+  it('runs two orderprocessing replicas, and one inventory (its stock idempotency is per process)', () => {
+    const replicas = (appId: string) => (deployments.get(appId) as Manifest).doc.spec.replicas;
+    expect(replicas('orderprocessing')).toBe(2);
+    expect(replicas('inventory')).toBe(1);
+    expect(replicas('notifications')).toBe(1);
+    expect(ofKind('PodDisruptionBudget').map((m) => m.doc.spec)).toEqual([
+      { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'orderprocessing' } } },
+    ]);
+  });
+
+  it('scopes every component to app ids of dapr.yaml, as components/*.yaml does', () => {
+    const components = ofKind('Component');
+    expect(components.map((m) => `${m.file} ${m.doc.metadata.name}`).sort()).toEqual([
+      'base/dapr/pubsub.yaml orders',
+      'base/dapr/statestore.yaml statestore',
+      'production-examples/pubsub-kafka.yaml orders',
+      'production-examples/statestore-postgresql.yaml statestore',
+    ]);
+    for (const { file, doc } of components) {
+      expect(doc.scopes.length, file).toBeGreaterThan(0);
+      for (const scope of doc.scopes) expect(appIds, `${file}: ${scope}`).toContain(scope);
+      expect([...doc.scopes].sort(), file).toEqual([...local('Component', doc.metadata.name).scopes].sort());
+      // Secrets come from Kubernetes Secrets (no auth.secretStore: the built-in `kubernetes` store).
+      expect(doc.auth, file).toBeUndefined();
+      for (const entry of doc.spec.metadata as Doc[]) {
+        if (/password|connectionString/i.test(entry.name)) {
+          expect(entry.value, `${file}: ${entry.name}`).toBeUndefined();
+          expect(entry.secretKeyRef?.name, `${file}: ${entry.name}`).toEqual(expect.any(String));
+        }
+      }
+    }
+    const base = (name: string) => ofKind('Component', (m) => !inProduction(m) && m.doc.metadata.name === name)[0]?.doc;
+    expect(base('statestore').spec.type).toBe(local('Component', 'statestore').spec.type);
+    expect(metadataOf(base('statestore'), 'actorStateStore')?.value).toBe('true');
+    expect(base('orders').spec.type).toBe(local('Component', 'orders').spec.type);
+  });
+
+  it('subscribes notifications as components/subscription.yaml does', () => {
+    const subscriptions = ofKind('Subscription');
+    expect(subscriptions).toHaveLength(1);
+    const { doc } = subscriptions[0] as Manifest;
+    const subscription = local('Subscription', doc.metadata.name);
+    expect(doc.apiVersion).toBe(subscription.apiVersion);
+    expect(doc.spec).toEqual(subscription.spec);
+    expect(doc.spec).toMatchObject({
+      pubsubname: 'orders',
+      topic: 'notifications',
+      routes: { default: '/notifications' },
+    });
+    expect(doc.scopes).toEqual(['notifications']);
+  });
+
+  it('traces to Zipkin and leaves name resolution to the cluster', () => {
+    const configurations = ofKind('Configuration');
+    expect(configurations).toHaveLength(1);
+    const { spec } = (configurations[0] as Manifest).doc;
+    expect(spec.tracing.zipkin.endpointAddress).toBe('http://zipkin:9411/api/v2/spans');
+    expect(spec.nameResolution).toBeUndefined();
+    // The apps cannot read the namespace's Secrets (the tokens) through their sidecar.
+    expect(spec.secrets.scopes).toEqual([{ storeName: 'kubernetes', defaultAccess: 'deny' }]);
+    const zipkin = ofKind('Service', (m) => m.doc.metadata.name === 'zipkin');
+    expect(zipkin.map((m) => m.doc.spec.ports[0].port)).toEqual([9411]);
+  });
+
+  it('has a production example of PostgreSQL v2 as the actor state store, and of Kafka pub/sub', () => {
+    const statestore = ofKind('Component', (m) => inProduction(m) && m.doc.metadata.name === 'statestore');
+    expect(statestore).toHaveLength(1);
+    const postgres = (statestore[0] as Manifest).doc;
+    expect(postgres.spec).toMatchObject({ type: 'state.postgresql', version: 'v2' });
+    expect(metadataOf(postgres, 'actorStateStore')?.value).toBe('true');
+    expect(metadataOf(postgres, 'connectionString')?.secretKeyRef).toEqual({
+      name: 'postgres-statestore',
+      key: 'connectionString',
+    });
+
+    const kafka = ofKind('Component', (m) => inProduction(m) && m.doc.metadata.name === 'orders')[0]?.doc;
+    expect(kafka.spec.type).toBe('pubsub.kafka');
+    expect(metadataOf(kafka, 'authType')?.value).toBe('password');
+  });
+
+  it('holds no Secret but the placeholders of the example, which has every Secret the manifests name', () => {
+    const secrets = ofKind('Secret');
+    expect(secrets.filter((m) => m.file !== SECRETS_EXAMPLE).map((m) => m.file)).toEqual([]);
+    const example = new Map(secrets.map((m) => [m.doc.metadata.name, m.doc]));
+    for (const secret of example.values()) {
+      for (const value of secretValues(secret)) expect(looksLikeToken(value), value).toBe(false);
+    }
+
+    // Every Secret key that the base and dev manifests read (env, components, sidecar annotations).
+    const wanted = new Set<string>();
+    const walk = (node: Doc): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        if (node.secretKeyRef) wanted.add(`${node.secretKeyRef.name}/${node.secretKeyRef.key}`);
+        Object.values(node).forEach(walk);
+      }
+    };
+    for (const m of manifests.filter((m) => !inProduction(m) && notKustomization(m))) walk(m.doc);
+    for (const { doc } of deployments.values()) {
+      const annotations = doc.spec.template.metadata.annotations;
+      wanted.add(`${annotations['dapr.io/app-token-secret']}/token`);
+      wanted.add(`${annotations['dapr.io/api-token-secret']}/token`);
+    }
+    const provided = [...example].flatMap(([name, secret]) =>
+      Object.keys(secret.data ?? {}).map((key) => `${name}/${key}`),
+    );
+    expect([...wanted].sort()).toEqual(provided.sort());
+  });
+
+  it('tells a token from a placeholder', () => {
+    expect(looksLikeToken('<base64 of the admin token>')).toBe(false);
+    expect(looksLikeToken('chris:<token>,dana:<token>')).toBe(false);
+    expect(looksLikeToken('chris:Yiex1Ovn8z2xPpOWckIiysV1')).toBe(true);
+    expect(secretValues({ data: { token: Buffer.from('a-real-looking-token-1234').toString('base64') } })).toEqual([
+      'a-real-looking-token-1234',
+    ]);
+  });
+});
