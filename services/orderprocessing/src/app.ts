@@ -16,7 +16,7 @@ import { registerRoutes } from './routes.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
-import { SupervisedWorker } from './workflow/worker.ts';
+import { SupervisedWorker, widenWorker } from './workflow/worker.ts';
 
 export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
   loadConfig(
@@ -34,6 +34,8 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       /** For the operator endpoints (DELETE /orders/:id). Unset: they are disabled. */
       ADMIN_TOKEN: z.string().min(16).optional(),
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+      /** Workflow and activity work items this app runs at once (the SDK's own limit is 10). */
+      WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
     },
     env,
   );
@@ -61,6 +63,9 @@ export function buildApp({ config, orders }: OrderAppDeps) {
     const sidecar = DaprHttpClient.forSidecar(config);
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
       runtime.registerActivityWithName(name, activity);
+    }
+    if (!widenWorker(runtime, config.WORKFLOW_CONCURRENCY)) {
+      app.log.warn('could not raise the workflow worker concurrency: the SDK changed; it stays at its default');
     }
     const worker = new SupervisedWorker(
       runtime,
