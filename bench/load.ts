@@ -54,7 +54,13 @@ const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 
 export async function runPhase(
   spec: PhaseSpec,
   one: (index: number) => Promise<void>,
-  options: { signal: AbortSignal; onProgress: (progress: Progress) => void; progressEveryMs?: number },
+  options: {
+    signal: AbortSignal;
+    onProgress: (progress: Progress) => void;
+    /** An item not done by then is an error, whatever it waits on (a call without a deadline too). */
+    itemTimeoutMs: number;
+    progressEveryMs?: number;
+  },
 ): Promise<PhaseResult> {
   const latencies: number[] = [];
   const errorCounts = new Map<string, number>();
@@ -80,14 +86,22 @@ export async function runPhase(
       const index = started++;
       inFlight++;
       const t0 = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`not done within ${options.itemTimeoutMs / 1000} s`)),
+          options.itemTimeoutMs,
+        );
+      });
       try {
-        await one(index);
+        await Promise.race([one(index), timedOut]);
         latencies.push(performance.now() - t0);
       } catch (error) {
         errors++;
         const message = (error instanceof Error ? error.message : String(error)).slice(0, 200);
         errorCounts.set(message, (errorCounts.get(message) ?? 0) + 1);
       } finally {
+        clearTimeout(timer);
         inFlight--;
         lastFinish = performance.now();
       }

@@ -223,7 +223,7 @@ export function summaryMarkdown(result: BenchResult): string {
   const { machine: m, versions: v, settings: s } = result;
   const when = result.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const lines = [
-    `Last run ${when}, on ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}; Node ${v.node}, daprd ${v.daprd}, @dapr/dapr ${v['@dapr/dapr']}, Redis ${v.redis}. Load average before ${m.loadAverageBefore.join(' / ')}, after ${m.loadAverageAfter.join(' / ')} (other work on the machine counts too).`,
+    `Last run ${when}, on ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}; Node ${v.node}, daprd ${v.daprd}, @dapr/dapr ${v['@dapr/dapr']}, Redis ${v.redis}. Load average before ${m.loadAverageBefore.join(' / ')}, after ${m.loadAverageAfter.join(' / ')}.`,
     '',
     mdTable(
       PHASE_HEADER,
@@ -236,6 +236,19 @@ export function summaryMarkdown(result: BenchResult): string {
       ['---', '--:', '---', ':-:'],
     ),
   ];
+  const busy = result.phases
+    .filter((p) => !p.warmUp)
+    .map((p) => {
+      const usage = result.usage.find((u) => u.phase === p.name);
+      return usage ? `${p.name} ${usage.watchedPercent}% / ${usage.machineBusyPercent}%` : undefined;
+    })
+    .filter(Boolean);
+  if (busy.length > 0) {
+    lines.push(
+      '',
+      `CPU of the whole machine, this run's processes / everything (other work on a shared machine slows a run): ${busy.join(', ')}.`,
+    );
+  }
   if (Object.keys(s.appEnv).length > 0)
     lines.push('', `**Experiment**: extra environment ${JSON.stringify(s.appEnv)}.`);
   if (!result.complete) lines.push('', '**This run was interrupted: its figures are partial.**');
@@ -298,6 +311,7 @@ export function fullMarkdown(result: BenchResult): string {
           }),
         ]),
         ['machine busy, % of all cores', ...measured.map((p) => `${usageOf(p)?.machineBusyPercent ?? 0}%`)],
+        ['… of which this run’s processes', ...measured.map((p) => `${usageOf(p)?.watchedPercent ?? 0}%`)],
       ],
     ),
   ];
@@ -313,16 +327,20 @@ export function fullMarkdown(result: BenchResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes `<stamp>.json`, `<stamp>.md` and `latest.md`; returns their paths. */
-export function writeResults(result: BenchResult): string[] {
+/**
+ * Writes `<stamp>.json` and `<stamp>.md`, and `latest.md` for a standard run; an experiment's files (or
+ * a run with --no-readme) are named `<stamp>-experiment.*` and leave `latest.md` alone. Returns the paths.
+ */
+export function writeResults(result: BenchResult, experiment: boolean): string[] {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = result.startedAt.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  const stamp = `${result.startedAt.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}${experiment ? '-experiment' : ''}`;
   const json = join(RESULTS_DIR, `${stamp}.json`);
   const md = join(RESULTS_DIR, `${stamp}.md`);
-  const latest = join(RESULTS_DIR, 'latest.md');
   writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
   const markdown = fullMarkdown(result);
   writeFileSync(md, markdown);
+  if (experiment) return [json, md];
+  const latest = join(RESULTS_DIR, 'latest.md');
   writeFileSync(latest, markdown);
   return [json, md, latest];
 }

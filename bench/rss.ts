@@ -3,6 +3,7 @@
 // Linux only; elsewhere the figures stay empty.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 export interface Watched {
   name: string;
@@ -27,6 +28,8 @@ export interface PhaseUsage {
   cpuSeconds: Record<string, number>;
   /** Share of the whole machine's CPU that was busy (all processes, ours and others'), 0–100. */
   machineBusyPercent: number;
+  /** Share of the whole machine's CPU that the watched processes used, 0–100: the rest is other work. */
+  watchedPercent: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux we run on
@@ -161,6 +164,8 @@ export class UsageSampler {
       cpuSeconds[name] = Math.round((used / TICKS_PER_SECOND) * 100) / 100;
     }
     const totalTicks = machine.total - window.machineAtStart.total;
+    const watchedSeconds = Object.values(cpuSeconds).reduce((sum, value) => sum + value, 0);
+    const capacity = ((Date.now() - window.began) / 1000) * cpus().length;
     this.finished.push({
       phase: window.phase,
       seconds: Math.round((Date.now() - window.began) / 100) / 10,
@@ -170,6 +175,7 @@ export class UsageSampler {
       cpuSeconds,
       machineBusyPercent:
         totalTicks > 0 ? Math.round(((machine.busy - window.machineAtStart.busy) / totalTicks) * 1000) / 10 : 0,
+      watchedPercent: capacity > 0 ? Math.round((watchedSeconds / capacity) * 1000) / 10 : 0,
     });
   }
 

@@ -137,10 +137,15 @@ main(async () => {
   for (const [appId, entries] of Object.entries(settings.appEnv)) appEnv[appId] = { ...appEnv[appId], ...entries };
   if (settings.cpuProfDir) {
     const dir = resolve(settings.cpuProfDir);
+    const preload = join(repoRoot, 'bench', 'cpu-profile.mjs');
     for (const appId of ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping']) {
       const given = appEnv[appId]?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
-      const flags = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${appId}.${Date.now()}.cpuprofile`;
-      appEnv[appId] = { ...appEnv[appId], NODE_OPTIONS: `${given} ${flags}`.trim() };
+      appEnv[appId] = {
+        ...appEnv[appId],
+        NODE_OPTIONS: `${given} --import=${preload}`.trim(),
+        BENCH_CPU_PROF_DIR: dir,
+        BENCH_CPU_PROF_NAME: appId,
+      };
     }
     info(`V8 CPU profiles of the five apps go to ${dir} (written when they stop)`);
   }
@@ -152,7 +157,9 @@ main(async () => {
   let floorWorker: Service | undefined;
   const clients: DaprWorkflowClient[] = [];
 
-  // Ctrl+C: stop starting work and clean up; a second one kills everything at once.
+  // Ctrl+C: stop starting work and clean up; a second one kills everything at once. Once the stack runs,
+  // TestStack's own handler kills its processes and exits right away (the floor worker goes on 'exit'),
+  // so an interrupted run writes no results.
   const abort = new AbortController();
   const killAll = () => {
     for (const pid of [...stack.pids(), ...(floorWorker?.pid ? [floorWorker.pid] : [])]) signalGroup(pid, 'SIGKILL');
@@ -162,7 +169,7 @@ main(async () => {
       killAll();
       process.exit(130);
     }
-    info(`\n${signal}: stopping the run and every process it started (again to kill them at once)…`);
+    info(`\n${signal}: stopping the run and every process it started…`);
     abort.abort();
   };
   process.on('SIGINT', onSignal);
@@ -173,6 +180,7 @@ main(async () => {
   let sampler: UsageSampler | undefined;
   try {
     await step('starting a private stack (Redis, placement, scheduler, 5 × daprd + app)', () => stack.start());
+    if (abort.signal.aborted) throw new Stop('interrupted');
     const floorSidecar = await step('starting the floor: its own sidecar and a worker', async () => {
       const endpoints = await stack.startSidecar(FLOOR_APP_ID);
       floorWorker = new Service(
@@ -188,6 +196,7 @@ main(async () => {
             DAPR_HTTP_PORT: String(endpoints.daprHttpPort),
             DAPR_GRPC_PORT: String(endpoints.daprGrpcPort),
             ...(sidecarToken(stack) ? { DAPR_API_TOKEN: sidecarToken(stack) } : {}),
+            ...settings.appEnv[FLOOR_APP_ID],
           },
         },
       );
@@ -213,9 +222,10 @@ main(async () => {
 
     const completed = async (wfClient: DaprWorkflowClient, id: string): Promise<void> => {
       const state = await wfClient.waitForWorkflowCompletion(id, true, timeout);
-      if (!state) throw new Error(`${id}: not found`);
+      if (!state) throw new Error('instance not found');
       if (state.runtimeStatus !== WorkflowRuntimeStatus.COMPLETED) {
-        const failure = state.workflowFailureDetails?.getErrorMessage();
+        // Without the instance id, so that the report counts alike failures together.
+        const failure = state.workflowFailureDetails?.getErrorMessage()?.replaceAll(id, '<id>');
         throw new Error(`${WorkflowRuntimeStatus[state.runtimeStatus]}${failure ? `: ${failure}` : ''}`);
       }
       const output = JSON.parse(state.serializedOutput ?? '{}') as { success?: boolean; message?: string };
@@ -336,6 +346,8 @@ main(async () => {
       sampler.phase(spec.name);
       const result = await runPhase(spec, one, {
         signal: abort.signal,
+        // A little over the SDK's own wait, which only covers the wait for completion.
+        itemTimeoutMs: (timeout + 5) * 1000,
         onProgress: (progress) => info(progressLine(progress, spec)),
       });
       sampler.endPhase();
@@ -368,12 +380,15 @@ main(async () => {
     info('');
     info(textTable(result));
     info('');
-    for (const file of writeResults(result)) info(`wrote ${file}`);
-    const experiment = settings.cpuProfDir !== undefined || Object.keys(settings.appEnv).length > 0;
+    const experiment =
+      settings.cpuProfDir !== undefined ||
+      Object.keys(settings.appEnv).length > 0 ||
+      settings.floorSteps !== ORDER_STEPS;
+    for (const file of writeResults(result, experiment || !settings.readme)) info(`wrote ${file}`);
     if (result.complete && settings.readme && !experiment) {
       info(updateReadme(result) ? 'updated the Benchmark section of README.md' : '! README.md has no bench markers');
     } else if (experiment) {
-      info('an experiment (--cpu-prof or --app-env): the README keeps the last standard run');
+      info('an experiment (--cpu-prof, --app-env or --floor-steps): the README keeps the last standard run');
     }
     if (!result.complete) throw new Stop('interrupted: the results written are partial');
   } finally {
