@@ -4,12 +4,14 @@
 // difference between the floor and an order is what the order's own work costs.
 //
 // Run as a process: DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_API_TOKEN (when the sidecar wants one)
-// describe the sidecar. The SDK's worker is left as orderprocessing has it (its own INFO console logging
-// included), so that both sides pay the same SDK costs.
+// describe the sidecar. The SDK's worker is set up as orderprocessing sets up its own (the same widened
+// work-item limits, WORKFLOW_CONCURRENCY with the same default; its INFO console lines included), so that
+// both sides pay the same SDK costs.
 
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';
 import { waitForSidecar } from '#shared/sidecar.ts';
+import { widenWorker } from '../services/orderprocessing/src/workflow/worker.ts';
 
 export const FLOOR_APP_ID = 'benchfloor';
 export const FLOOR_WORKFLOW = 'benchFloor';
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
   })
     .registerWorkflowWithName(FLOOR_WORKFLOW, floorWorkflow)
     .registerActivityWithName(NOOP, noop);
+  const concurrency = Number(process.env.WORKFLOW_CONCURRENCY ?? 200); // orderprocessing's default
+  if (!widenWorker(runtime, concurrency)) process.stdout.write('could not widen the SDK worker: its default stays\n');
   await runtime.start();
   process.stdout.write(`floor worker started against ${host}:${grpcPort}\n`);
 

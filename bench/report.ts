@@ -87,7 +87,18 @@ function packageVersion(name: string): string {
 export async function versions(): Promise<Record<string, string>> {
   const daprd = await run(daprBin('daprd'), ['--version']);
   const redis = await run('redis-server', ['--version']);
+  // The code measured: the commit, and whether files the stack runs differed from it (a shared checkout).
+  const head = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot });
+  const dirty = await run(
+    'git',
+    ['status', '--porcelain', '--', 'services', 'components', 'dapr.yaml', 'package-lock.json'],
+    {
+      cwd: repoRoot,
+    },
+  );
+  const changed = dirty.stdout.split('\n').filter(Boolean).length;
   return {
+    code: `${head.stdout.trim() || 'unknown'}${changed > 0 ? ` + ${changed} uncommitted file(s) under services/ or components/` : ''}`,
     node: process.version,
     daprd: daprd.stdout.trim() || 'unknown',
     '@dapr/dapr': packageVersion('@dapr/dapr'),
@@ -223,7 +234,7 @@ export function summaryMarkdown(result: BenchResult): string {
   const { machine: m, versions: v, settings: s } = result;
   const when = result.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const lines = [
-    `Last run ${when}, on ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}; Node ${v.node}, daprd ${v.daprd}, @dapr/dapr ${v['@dapr/dapr']}, Redis ${v.redis}. Load average before ${m.loadAverageBefore.join(' / ')}, after ${m.loadAverageAfter.join(' / ')}.`,
+    `Last run ${when}, on ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}; code ${v.code}; Node ${v.node}, daprd ${v.daprd}, @dapr/dapr ${v['@dapr/dapr']}, Redis ${v.redis}. Load average before ${m.loadAverageBefore.join(' / ')}, after ${m.loadAverageAfter.join(' / ')}.`,
     '',
     mdTable(
       PHASE_HEADER,
@@ -268,7 +279,7 @@ export function fullMarkdown(result: BenchResult): string {
     '',
     '## Settings',
     '',
-    `- Stack: ${s.stack}. Floor: a workflow of ${s.floorSteps} \`callActivity\` steps, each a no-op in its worker process, on its own sidecar (same daprd, flags, placement, scheduler and Redis state store as the stack).`,
+    `- Stack: ${s.stack}. Floor: a workflow of ${s.floorSteps} \`callActivity\` steps, each a no-op in its worker process (whose SDK worker is set up like orderprocessing's: same work-item limits), on its own sidecar (same daprd, flags, placement, scheduler and Redis state store as the stack).`,
     `- Orders: \`POST /orders\` ${JSON.stringify(s.order)} (auto-approved), then \`waitForWorkflowCompletion\` on orderprocessing's sidecar until COMPLETED with \`success: true\`. Latency is from the POST (or the schedule call, for the floor) to the completion seen.`,
     ...(Object.keys(s.appEnv).length > 0
       ? [`- **Experiment**: extra environment per app ${JSON.stringify(s.appEnv)}.`]

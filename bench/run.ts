@@ -257,8 +257,21 @@ main(async () => {
       await completed(orderClient, body.id);
     };
 
-    await step('waiting for the floor worker to take work', () => floorOne(-1));
-    await step('waiting for a first order to complete', () => orderOne());
+    // The first of each may meet a sidecar or worker still settling: try again for a minute.
+    const firstOf = async (what: string, one: () => Promise<void>) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          return await one();
+        } catch (error) {
+          if (Date.now() > deadline || abort.signal.aborted) throw error;
+          info(`  … ${what}: ${(error as Error).message}; trying again`);
+          await sleep(1000);
+        }
+      }
+    };
+    await step('waiting for the floor worker to take work', () => firstOf('floor', () => floorOne(-1)));
+    await step('waiting for a first order to complete', () => firstOf('order', () => orderOne()));
 
     sampler = new UsageSampler((): Watched[] => [
       ...stack.processes().map(({ name, pid }) => ({
