@@ -7,26 +7,37 @@ import { readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { freePort, httpOk, waitFor } from '../../scripts/lib/proc.ts';
 import { apps, credentials } from './client.ts';
 
-it('a service answers its in-flight requests and exits cleanly within 10 s of SIGTERM', async () => {
-  const payments = readDaprRunFile().apps.find((app) => app.appId === 'payments');
-  if (!payments) throw new Error('no payments app in dapr.yaml');
+/**
+ * A second instance of an app from dapr.yaml, beside the stack's and on the same sidecar (it only reads),
+ * started from the same command; resolves once it answers its health check.
+ */
+async function secondInstance(appId: string) {
+  const app = readDaprRunFile().apps.find((candidate) => candidate.appId === appId);
+  if (!app) throw new Error(`no ${appId} app in dapr.yaml`);
   const port = await freePort();
-  const [command, ...args] = payments.command;
-  // A second payments process beside the stack's, on the same sidecar (reads only).
+  const [command, ...args] = app.command;
   const child = spawn(command ?? 'node', args, {
-    cwd: payments.dir,
+    cwd: app.dir,
     env: {
       ...process.env,
       APP_PORT: String(port),
-      DAPR_HTTP_PORT: String(apps().payments?.daprHttpPort),
+      DAPR_HTTP_PORT: String(apps()[appId]?.daprHttpPort),
       DAPR_API_TOKEN: credentials().daprApiToken,
       APP_API_TOKEN: credentials().appApiToken,
       LOG_LEVEL: 'warn',
     },
     stdio: 'ignore',
   });
+  await waitFor(appId, () => httpOk(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 }).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return { child, port };
+}
+
+it('a service answers its in-flight requests and exits cleanly within 10 s of SIGTERM', async () => {
+  const { child, port } = await secondInstance('payments');
   try {
-    await waitFor('payments', () => httpOk(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
     const inFlight = Array.from({ length: 20 }, (_, n) =>
       fetch(`http://127.0.0.1:${port}/payments/order_shutdown_${String(n).padStart(5, '0')}`, {
         headers: { 'dapr-api-token': credentials().appApiToken },
@@ -55,24 +66,8 @@ it('a service answers its in-flight requests and exits cleanly within 10 s of SI
 });
 
 it('the notifications service ends its open SSE streams and exits cleanly within 10 s of SIGTERM', async () => {
-  const notifications = readDaprRunFile().apps.find((app) => app.appId === 'notifications');
-  if (!notifications) throw new Error('no notifications app in dapr.yaml');
-  const port = await freePort();
-  const [command, ...args] = notifications.command;
-  const child = spawn(command ?? 'node', args, {
-    cwd: notifications.dir,
-    env: {
-      ...process.env,
-      APP_PORT: String(port),
-      DAPR_HTTP_PORT: String(apps().notifications?.daprHttpPort),
-      DAPR_API_TOKEN: credentials().daprApiToken,
-      APP_API_TOKEN: credentials().appApiToken,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'ignore',
-  });
+  const { child, port } = await secondInstance('notifications');
   try {
-    await waitFor('notifications', () => httpOk(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
     // A browser's page: a stream that stays open.
     const stream = await fetch(`http://127.0.0.1:${port}/events`, { headers: { accept: 'text/event-stream' } });
     expect(stream.status).toBe(200);
