@@ -2,6 +2,7 @@
 // workflow's notifications build, replay over SSE after a dropped connection, and the approval proxy.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sseReader } from '../../services/notifications/test/sseReader.ts';
 import {
   call,
   credentials,
@@ -59,32 +60,6 @@ async function deliver(data: unknown, cloudEventId = suffix(), token: string | u
 
 async function recentOrders(): Promise<Summary[]> {
   return (await call<{ orders: Summary[] }>('notifications', '/api/orders')).body.orders;
-}
-
-/** Reads Server-Sent Events from a streaming response, skipping heartbeats. */
-function sseReader(response: Response) {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return async function next(): Promise<{ id?: string; event?: string; data: unknown }> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (block.startsWith(':')) continue;
-        const fields = new Map<string, string>();
-        for (const line of block.split('\n')) {
-          const colon = line.indexOf(':');
-          fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
-        }
-        return { id: fields.get('id'), event: fields.get('event'), data: JSON.parse(fields.get('data') ?? 'null') };
-      }
-      const { value, done } = await reader.read();
-      if (done) throw new Error('the event stream ended');
-      buffer += decoder.decode(value, { stream: true });
-    }
-  };
 }
 
 describe('redelivery', () => {
