@@ -1,6 +1,7 @@
 // The Fastify app every service starts from: pino logging, zod validation with errors that name the
 // field, bad input as a 4xx (never a 5xx), and a health route for the sidecar's app health check.
 import helmet from '@fastify/helmet';
+import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -10,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { safeEqual } from './auth.ts';
 import { HttpProblem } from './errors.ts';
+import { traceLogFields } from './tracing.ts';
 
 export { HttpProblem } from './errors.ts';
 
@@ -30,6 +32,8 @@ export function createServiceApp(options: ServiceAppOptions) {
       level: options.logLevel ?? 'info',
       base: { service: options.name },
       redact: ['req.headers.authorization', 'req.headers["dapr-api-token"]'],
+      // trace_id and span_id on every line written while a traced request or activity runs.
+      mixin: traceLogFields,
     },
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Keys such as __proto__ in a JSON body are dropped, never merged into prototypes.
@@ -41,6 +45,13 @@ export function createServiceApp(options: ServiceAppOptions) {
   app.setSerializerCompiler(serializerCompiler);
   // Security headers everywhere; the CSP allows scripts from our own origin only (no inline scripts).
   app.register(helmet);
+
+  // The request's span (started by the HTTP instrumentation, which knows no routes) is named after its route.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url;
+    if (route) trace.getActiveSpan()?.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
+    done();
+  });
 
   const { appApiToken, sidecarOnly } = options;
   if (appApiToken && sidecarOnly) {

@@ -1,0 +1,179 @@
+// One trace per order, from POST /orders to the end of its workflow. The engine passes no trace context
+// to the workflow or its activities (the SDK's protocol has no field for it), so the order carries its
+// own: POST /orders puts the request's `traceparent` and a span id chosen for the workflow into the
+// workflow input. From that, replay-safely:
+// - the workflow span (`workflow orderWorkflow`) covers the whole order; it is written once, when the
+//   order ends, with the engine's times, and only by the execution that is not a replay;
+// - each stage the workflow announces with setCustomStatus (waiting_for_approval) is a span of its own,
+//   from the moment it was set until it was cleared: the hours an order waits for a person show there;
+// - each activity runs in a span that is a child of the workflow span; its calls to the sidecar carry
+//   `traceparent`, so inventory, payments, shipping and notifications hang under it.
+// Activities learn their parent from an envelope around their input ({ traceparent, input }), added by
+// the workflow's context and removed before the activity sees it; orders without a trace run as before.
+
+import type { Task, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
+import {
+  type Attributes,
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { z } from 'zod';
+import { sampledSpanContext, spanIds, TRACEPARENT, toTraceparent } from '#shared/tracing.ts';
+
+const tracer = trace.getTracer('orderprocessing.workflow');
+
+/** What an order's workflow input carries of its trace. */
+export const WorkflowTrace = z.object({
+  /** The request that placed the order: the workflow span's parent. */
+  traceparent: z.string().regex(TRACEPARENT),
+  /** The workflow span's id, chosen when the order is placed, so that activities can name it as parent. */
+  spanId: z.string().regex(/^[0-9a-f]{16}$/),
+});
+export type WorkflowTrace = z.infer<typeof WorkflowTrace>;
+
+/** An activity's input as the traced workflow schedules it. */
+const TracedActivityInput = z.strictObject({ traceparent: z.string().regex(TRACEPARENT), input: z.unknown() });
+
+/** The trace for an order placed now, from the request's span; undefined when it is not traced. */
+export function newWorkflowTrace(): WorkflowTrace | undefined {
+  const request = sampledSpanContext();
+  if (!request) return undefined;
+  return { traceparent: toTraceparent(request), spanId: spanIds.generateSpanId() };
+}
+
+/** The trace id of a workflow trace, for GET /orders/:id. */
+export const traceIdOf = (workflowTrace: WorkflowTrace) => workflowTrace.traceparent.split('-')[1] as string;
+
+/** The `traceparent` of the workflow span itself: the parent of its activities and stages. */
+function workflowTraceparent(workflowTrace: WorkflowTrace): string {
+  const [version, traceId, , flags] = workflowTrace.traceparent.split('-');
+  return `${version}-${traceId}-${workflowTrace.spanId}-${flags}`;
+}
+
+const contextOf = (traceparent: string): Context => propagation.extract(ROOT_CONTEXT, { traceparent });
+
+function fail(span: Span, error: unknown): void {
+  const message = (error as { details?: { message?: string } }).details?.message ?? (error as Error)?.message;
+  span.setStatus({ code: SpanStatusCode.ERROR, message: String(message) });
+  if (error instanceof Error) span.recordException(error);
+}
+
+interface FinishedSpan {
+  name: string;
+  parent: Context;
+  start: Date;
+  end: Date;
+  attributes?: Attributes;
+  error?: unknown;
+  /** Its id, when it was chosen in advance. */
+  spanId?: string;
+}
+
+/** A span that is over already: written in one go with the engine's (replay-safe) times. */
+function writeSpan({ name, parent, start, end, attributes, error, spanId }: FinishedSpan): void {
+  const begin = () => tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: start, attributes }, parent);
+  const span = spanId ? spanIds.withSpanId(spanId, begin) : begin();
+  if (error !== undefined) fail(span, error);
+  span.end(end);
+}
+
+type Workflow<I, O> = (ctx: WorkflowContext, input: I) => AsyncGenerator<Task<unknown>, O, unknown>;
+
+/** The workflow, traced when its input carries a trace (see the top of this file). */
+export function traceWorkflow<I, O>(name: string, workflow: Workflow<I, O>): Workflow<I, O> {
+  return async function* traced(ctx, input) {
+    const parsed = WorkflowTrace.safeParse((input as { trace?: unknown } | undefined)?.trace);
+    if (!parsed.success) return yield* workflow(ctx, input);
+
+    const workflowTrace = parsed.data;
+    const orderId = ctx.getWorkflowInstanceId();
+    const started = ctx.getCurrentUtcDateTime();
+    const stageParent = contextOf(workflowTraceparent(workflowTrace));
+    let stage: { name: string; start: Date } | undefined;
+    // Spans are written only by the execution that gets there first; a replay has written them already.
+    const endStage = (end: Date) => {
+      if (stage && !ctx.isReplaying())
+        writeSpan({ name: `stage ${stage.name}`, parent: stageParent, start: stage.start, end });
+      stage = undefined;
+    };
+    const end = (outcome: { result?: unknown; error?: unknown }) => {
+      const now = ctx.getCurrentUtcDateTime();
+      endStage(now);
+      if (ctx.isReplaying()) return;
+      const result = outcome.result as { success?: unknown; message?: unknown } | undefined;
+      const attributes: Attributes = { 'workflow.name': name, 'order.id': orderId };
+      if (typeof result?.success === 'boolean') attributes['order.success'] = result.success;
+      if (typeof result?.message === 'string') attributes['order.message'] = result.message;
+      writeSpan({
+        name: `workflow ${name}`,
+        parent: contextOf(workflowTrace.traceparent),
+        start: started,
+        end: now,
+        attributes,
+        error: outcome.error,
+        spanId: workflowTrace.spanId,
+      });
+    };
+
+    const activityTraceparent = workflowTraceparent(workflowTrace);
+    const tracedCtx = new Proxy(ctx, {
+      get(target, property) {
+        if (property === 'callActivity') {
+          return (activity: Parameters<WorkflowContext['callActivity']>[0], activityInput?: unknown) =>
+            target.callActivity(activity, { traceparent: activityTraceparent, input: activityInput } as never);
+        }
+        if (property === 'setCustomStatus') {
+          return (status: string) => {
+            if (stage?.name !== status) {
+              endStage(target.getCurrentUtcDateTime());
+              if (status) stage = { name: status, start: target.getCurrentUtcDateTime() };
+            }
+            target.setCustomStatus(status);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+
+    try {
+      const result = yield* workflow(tracedCtx, input);
+      end({ result });
+      return result;
+    } catch (error) {
+      end({ error });
+      throw error;
+    }
+  };
+}
+
+type Activity<I, O> = (ctx: WorkflowActivityContext, input: I) => Promise<O>;
+
+/** The activity, in a span under its workflow's when its input came in the trace envelope. */
+export function traceActivity<I, O>(name: string, activity: Activity<I, O>): Activity<unknown, O> {
+  return (ctx, payload) => {
+    const envelope = TracedActivityInput.safeParse(payload);
+    if (!envelope.success) return activity(ctx, payload as I);
+    const attributes = {
+      'order.id': ctx.getWorkflowInstanceId(),
+      'workflow.activity.name': name,
+      'workflow.activity.task_id': ctx.getWorkflowActivityId(),
+    };
+    const parent = contextOf(envelope.data.traceparent);
+    return tracer.startActiveSpan(`activity ${name}`, { kind: SpanKind.INTERNAL, attributes }, parent, async (span) => {
+      try {
+        return await activity(ctx, envelope.data.input as I);
+      } catch (error) {
+        fail(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  };
+}

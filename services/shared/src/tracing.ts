@@ -1,0 +1,91 @@
+// What the services use of tracing, on the OpenTelemetry API only (a no-op when the SDK is not started:
+// unit tests, OTEL_SDK_DISABLED=true). The SDK itself is started by instrument.ts, preloaded by dapr.yaml.
+import { randomBytes } from 'node:crypto';
+import { isSpanContextValid, ProxyTracerProvider, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
+
+/** The standard switch of the OpenTelemetry SDKs: tracing is off for this process. */
+export const tracingDisabled = (env: NodeJS.ProcessEnv = process.env) =>
+  env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+
+/** A W3C `traceparent` header value: version, trace id, parent span id, flags. */
+export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function toTraceparent(context: Pick<SpanContext, 'traceId' | 'spanId' | 'traceFlags'>): string {
+  return `00-${context.traceId}-${context.spanId}-${context.traceFlags.toString(16).padStart(2, '0')}`;
+}
+
+/** The span context of the span that is running now, when it is recorded (sampled); else undefined. */
+export function sampledSpanContext(): SpanContext | undefined {
+  const context = trace.getActiveSpan()?.spanContext();
+  if (!context || !isSpanContextValid(context)) return undefined;
+  return context.traceFlags & TraceFlags.SAMPLED ? context : undefined;
+}
+
+/**
+ * Span ids, random as usual, except that a span can be given an id chosen in advance: the order
+ * workflow's span is written when the order ends, hours after its activities, which must name it as
+ * their parent from the start.
+ */
+export class PresetSpanIds implements IdGenerator {
+  private preset: string | undefined;
+
+  generateTraceId(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  generateSpanId(): string {
+    const preset = this.preset;
+    this.preset = undefined;
+    return preset ?? randomBytes(8).toString('hex');
+  }
+
+  /** Runs `start` (which starts one span, synchronously) so that that span gets `spanId`. */
+  withSpanId<T>(spanId: string, start: () => T): T {
+    this.preset = spanId;
+    try {
+      return start();
+    } finally {
+      this.preset = undefined;
+    }
+  }
+}
+
+/** The one id generator of this process's tracer provider (see instrument.ts). */
+export const spanIds = new PresetSpanIds();
+
+/**
+ * A call to the sidecar, named by what it does rather than by its URL (which holds state keys and order
+ * ids): `invoke inventory/reserve`, `publish notifications`, `state GET`.
+ */
+export function sidecarCallName(method: string, path: string): string {
+  const [version, api, ...rest] = (path.split('?')[0] ?? '').split('/').filter(Boolean);
+  if (version !== 'v1.0' || !api) return method;
+  if (api === 'invoke' && rest[1] === 'method') return `invoke ${rest[0]}/${rest.slice(2).join('/')}`;
+  if (api === 'publish' && rest[1]) return `publish ${rest[1]}`;
+  if (api === 'state') return `state ${method}`;
+  return `${api} ${method}`;
+}
+
+/** For pino's `mixin`: every log line written inside a traced request or activity names its trace. */
+export function traceLogFields(): Record<string, string> {
+  const context = trace.getActiveSpan()?.spanContext();
+  if (!context || !isSpanContextValid(context)) return {};
+  return { trace_id: context.traceId, span_id: context.spanId };
+}
+
+/** Sends the spans still buffered, before the process exits; bounded, so that shutdown never hangs on it. */
+export async function flushTraces(timeoutMs = 2_000): Promise<void> {
+  const global = trace.getTracerProvider();
+  const provider = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+  const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
+  if (typeof flush !== 'function') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    flush.call(provider).catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
