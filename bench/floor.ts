@@ -19,9 +19,9 @@ const NOOP = 'noop';
 
 /**
  * The activities an auto-approved order calls, in services/orderprocessing/src/workflow/orderWorkflow.ts:
- * notify, reserveInventory, notify, chargePayment, notify, shipOrder, notify.
+ * reserveInventory, chargePayment, shipOrder (each publishes its own notifications).
  */
-export const ORDER_STEPS = 7;
+export const ORDER_STEPS = 3;
 
 export interface FloorInput {
   id: string;
