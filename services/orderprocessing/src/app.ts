@@ -10,7 +10,7 @@ import { parseApprovers } from '#shared/auth.ts';
 import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
-import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
+import { routeSdkConsoleLogs, sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
 import { type OrderBook, WorkflowOrderBook } from './orders.ts';
 import { registerRoutes } from './routes.ts';
 import { createActivities } from './workflow/activities.ts';
@@ -58,6 +58,7 @@ export function buildApp({ config, orders }: OrderAppDeps) {
       daprApiToken: config.DAPR_API_TOKEN,
     };
     const logger = { level: LogLevel.Warn, service: sdkLogger(app.log) };
+    routeSdkConsoleLogs(logger.service);
     const client = new DaprWorkflowClient({ ...grpc, logger });
     const runtime = new WorkflowRuntime({ ...grpc, logger }).registerWorkflowWithName(ORDER_WORKFLOW, orderWorkflow);
     const sidecar = DaprHttpClient.forSidecar(config);

@@ -1,5 +1,7 @@
-// The order workflow's activities: every side effect of an order, each one call to another service
-// through Dapr. Built by a factory from their dependencies, so tests can hand in a fake sidecar.
+// The order workflow's activities: every side effect of an order. Each step is one call to another
+// service through Dapr, and it publishes the step's own notifications (`before` the call, `after` it
+// succeeded), so a step and its news cost the engine one activity, not three. Built by a factory from
+// their dependencies, so tests can hand in a fake sidecar.
 
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
@@ -17,8 +19,24 @@ import { classify } from './retry.ts';
 
 export type Sidecar = Pick<DaprHttpClient, 'invoke' | 'publish'>;
 
-/** One service call; its failure is rethrown as TransientError or PermanentError for the retry loop. */
-async function call<T>(work: () => Promise<T>): Promise<T> {
+/** A notification as the workflow writes it; the activity stamps the time when it publishes it. */
+export type News = Omit<Notification, 'time'>;
+
+/** A step's request together with the notifications it publishes: before its call, and once it succeeded. */
+export interface Step<Request> {
+  request: Request;
+  before?: News;
+  after?: News;
+}
+
+export interface ActivityDependencies {
+  dapr: Sidecar;
+  /** Also told of every notification published (e.g. to keep an index of orders), beside the publish. */
+  onNotification?: (notification: Notification) => Promise<void>;
+}
+
+/** Work of one activity; any failure is rethrown as TransientError or PermanentError for the retry loop. */
+async function classified<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -26,25 +44,45 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createActivities({ dapr }: { dapr: Sidecar }) {
-  return {
-    notify: (_: WorkflowActivityContext, notification: Notification) =>
-      call(() => dapr.publish(NOTIFICATIONS_TOPIC, notification)),
+export function createActivities({ dapr, onNotification }: ActivityDependencies) {
+  /** Publishes one notification (its id is stable, so a retried step's second copy is dropped downstream). */
+  async function announce(news: News | undefined): Promise<void> {
+    if (!news) return;
+    const notification: Notification = { ...news, time: new Date().toISOString() };
+    await Promise.all([dapr.publish(NOTIFICATIONS_TOPIC, notification), onNotification?.(notification)]);
+  }
 
-    reserveInventory: (_: WorkflowActivityContext, request: ReserveRequest) =>
-      call(() => dapr.invoke<ReserveResult>('inventory', 'reserve', request)),
+  /** before → call → after: the notifications of a step frame its service call. */
+  const step =
+    <Request, Result>(
+      call: (request: Request) => Promise<Result>,
+      succeeded: (result: Result) => boolean = () => true,
+    ) =>
+    (_: WorkflowActivityContext, { request, before, after }: Step<Request>): Promise<Result> =>
+      classified(async () => {
+        await announce(before);
+        const result = await call(request);
+        if (succeeded(result)) await announce(after);
+        return result;
+      });
+
+  return {
+    notify: (_: WorkflowActivityContext, news: News) => classified(() => announce(news)),
+
+    reserveInventory: step(
+      (request: ReserveRequest) => dapr.invoke<ReserveResult>('inventory', 'reserve', request),
+      (result) => result.reserved,
+    ),
 
     releaseInventory: (_: WorkflowActivityContext, request: { orderId: string }) =>
-      call(() => dapr.invoke<ReleaseResult>('inventory', 'release', request)),
+      classified(() => dapr.invoke<ReleaseResult>('inventory', 'release', request)),
 
-    chargePayment: (_: WorkflowActivityContext, request: ChargeRequest) =>
-      call(() => dapr.invoke<PaymentResult>('payments', 'charge', request)),
+    chargePayment: step((request: ChargeRequest) => dapr.invoke<PaymentResult>('payments', 'charge', request)),
 
     refundPayment: (_: WorkflowActivityContext, request: { orderId: string }) =>
-      call(() => dapr.invoke<PaymentResult>('payments', 'refund', request)),
+      classified(() => dapr.invoke<PaymentResult>('payments', 'refund', request)),
 
-    shipOrder: (_: WorkflowActivityContext, request: ShipRequest) =>
-      call(() => dapr.invoke<ShipResult>('shipping', 'ship', request)),
+    shipOrder: step((request: ShipRequest) => dapr.invoke<ShipResult>('shipping', 'ship', request)),
   };
 }
 

@@ -6,7 +6,7 @@
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import type { NotificationKind } from '#shared/messages.ts';
 import type { OrderRequest, OrderResult } from '../schemas.ts';
-import type { ActivityInput, ActivityName, ActivityOutput } from './activities.ts';
+import type { ActivityInput, ActivityName, ActivityOutput, News } from './activities.ts';
 import { callWithRetry, type RetryPolicy } from './retry.ts';
 import { Saga } from './saga.ts';
 
@@ -56,28 +56,38 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   async function* run<K extends ActivityName>(activity: K, request: ActivityInput<K>): Step<ActivityOutput<K>> {
     return yield* callWithRetry<ActivityOutput<K>>(ctx, activity, request, input.retry);
   }
+  // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
+  // one on its own, for the paths where no step follows.
+  const news = (kind: NotificationKind, text: string): News => ({
+    id: `${orderId}:${kind}`,
+    orderId,
+    kind,
+    text,
+    customer: order.customer,
+  });
   async function* notify(kind: NotificationKind, text: string): Step<void> {
-    const time = ctx.getCurrentUtcDateTime().toISOString();
-    yield* run('notify', { id: `${orderId}:${kind}`, orderId, time, kind, text, customer: order.customer });
+    yield* run('notify', news(kind, text));
   }
   const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
 
-  yield* notify(
-    'received',
-    `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
-  );
-
-  // 1. Reserve the stock. Not enough of something ends the order here, with nothing to undo.
+  // 1. Received; reserve the stock. Not enough of something ends the order here, with nothing to undo.
   saga.addCompensation('releaseInventory', { orderId });
-  const reservation = yield* run('reserveInventory', { orderId, items: order.items });
+  const reservation = yield* run('reserveInventory', {
+    request: { orderId, items: order.items },
+    before: news(
+      'received',
+      `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
+    ),
+    after: news('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`),
+  });
   if (!reservation.reserved) {
     const message = `Insufficient inventory for ${reservation.short.join(', ')}`;
     yield* notify('out_of_stock', message);
     return finish(false, message);
   }
-  yield* notify('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`);
 
   // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
+  let approved: News | undefined;
   if (order.total >= APPROVAL_THRESHOLD) {
     const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
     yield* notify(
@@ -110,18 +120,24 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
       yield* notify('rejected', message);
       return finish(false, message);
     }
-    yield* notify('approved', `Order was approved by ${decision.approver}.`);
+    approved = news('approved', `Order was approved by ${decision.approver}.`);
   }
 
   // 3. Charge, then 4. ship. A failure from here on undoes what was done and fails the order.
   let failing: 'payment' | 'shipping' = 'payment';
   try {
     saga.addCompensation('refundPayment', { orderId });
-    yield* run('chargePayment', { orderId, customer: order.customer, amount: order.total });
-    yield* notify('paid', `Charged ${dollars(order.total)}.`);
+    yield* run('chargePayment', {
+      request: { orderId, customer: order.customer, amount: order.total },
+      before: approved,
+      after: news('paid', `Charged ${dollars(order.total)}.`),
+    });
 
     failing = 'shipping';
-    yield* run('shipOrder', { orderId, customer: order.customer, items: order.items });
+    yield* run('shipOrder', {
+      request: { orderId, customer: order.customer, items: order.items },
+      after: news('shipped', 'Order submitted for shipping'),
+    });
   } catch (error) {
     const cause = causeOf(error);
     if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
@@ -136,6 +152,5 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
     throw new OrderFailed(`${failing} failed: ${cause}`);
   }
 
-  yield* notify('shipped', 'Order submitted for shipping');
   return finish(true, 'Order processed successfully');
 }
