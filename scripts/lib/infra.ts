@@ -87,10 +87,11 @@ export class Infra {
     );
   }
 
-  private async startZipkin(port: number): Promise<void> {
+  /** Zipkin with in-memory storage; `maxHeapMb` bounds its memory (the tests keep few spans). */
+  async startZipkin(port: number, maxHeapMb = 384): Promise<void> {
     const health = `http://127.0.0.1:${port}/health`;
     if (await this.reusable('zipkin', port, () => httpOk(health))) return;
-    const args = ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-jar', zipkinJar, `--server.port=${port}`];
+    const args = ['-Xms64m', `-Xmx${maxHeapMb}m`, '-XX:+UseSerialGC', '-jar', zipkinJar, `--server.port=${port}`];
     await this.launch('zipkin', 'java', args, () => httpOk(health), 90_000);
   }
 

@@ -7,6 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     apps: Record<string, AppEndpoints>;
     logDir: string;
+    /** The stack's private Zipkin. */
+    zipkinUrl: string;
     credentials: { approvers: Record<string, string>; admin: string; appApiToken: string; daprApiToken: string };
   }
 }
@@ -26,7 +28,7 @@ export const TEST_ENV = {
 
 export default async function setup(project: TestProject) {
   await bootstrap({ reuseRunning: false, chromium: false });
-  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1' });
+  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1', tracing: true });
   try {
     await stack.start();
   } catch (error) {
@@ -36,6 +38,7 @@ export default async function setup(project: TestProject) {
   }
   project.provide('apps', stack.allEndpoints());
   project.provide('logDir', stack.logDir);
+  project.provide('zipkinUrl', stack.zipkinUrl ?? '');
   const { approvers, admin, appApiToken, env } = stack.credentials;
   project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
   return async () => {

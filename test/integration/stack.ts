@@ -29,6 +29,11 @@ export interface StackOptions {
    * password from, so they share the state store with the others.
    */
   extraApps?: string[];
+  /**
+   * Trace everything into a private Zipkin (on a free port, started beside the rest): the sidecars sample
+   * every span and the apps export theirs. Without it nothing is sampled and the apps' OpenTelemetry is off.
+   */
+  tracing?: boolean;
 }
 
 interface RunningApp {
@@ -55,6 +60,7 @@ export class TestStack {
   private configFile = join(this.dir, 'config.yaml');
   private placementPort = 0;
   private schedulerPort = 0;
+  private zipkinPort: number | undefined;
 
   constructor(private readonly options: StackOptions = {}) {}
 
@@ -76,6 +82,11 @@ export class TestStack {
     return join(this.dir, 'logs');
   }
 
+  /** The private Zipkin's base URL (its UI and API), when the stack traces. */
+  get zipkinUrl(): string | undefined {
+    return this.zipkinPort === undefined ? undefined : `http://127.0.0.1:${this.zipkinPort}`;
+  }
+
   /** Kills every process group of the stack at once: the last resort when the test process goes away. */
   private readonly killAll = () => {
     for (const pid of this.pids()) signalGroup(pid, 'SIGKILL');
@@ -95,12 +106,28 @@ export class TestStack {
     this.placementPort = ports.placement;
     this.schedulerPort = ports.scheduler;
     this.infra = new Infra({ dir: this.dir, ports, reuse: false });
+    // Zipkin (a JVM, the slowest to start) comes up while the rest starts; spans sent before it answers
+    // are lost, which costs only the start-up's own.
+    if (this.options.tracing) this.zipkinPort = await freePort();
+    const zipkin = this.zipkinPort === undefined ? undefined : this.infra.startZipkin(this.zipkinPort, 256);
+    zipkin?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     await this.infra.start();
 
     const runFile = readDaprRunFile();
     this.writeResources(runFile.resourcesPath, runFile.configFilePath, ports.redis);
     for (const app of runFile.apps) this.apps.set(app.appId, { app, ports: await this.freshPorts(app.appId) });
     await Promise.all([...this.apps.keys()].map((appId) => this.startFirstTime(appId)));
+    await zipkin;
+  }
+
+  /** What the apps need to know of tracing: where to send their spans, or that there is nowhere. */
+  private tracingEnv(appId: string): Record<string, string> {
+    const zipkin = this.zipkinUrl;
+    if (!zipkin) return { OTEL_SDK_DISABLED: 'true' };
+    return {
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkin}/api/v2/spans`,
+      ...(appId === 'orderprocessing' ? { ZIPKIN_URL: zipkin } : {}),
+    };
   }
 
   /** Not the ports in dapr.yaml: those belong to `npm start`. */
@@ -150,8 +177,9 @@ export class TestStack {
     }
     const config = parseAllDocuments(readFileSync(configFilePath, 'utf8'))[0]?.toJS();
     config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
-    // No Zipkin in this stack unless a test starts one: spans are not sampled.
-    config.spec.tracing = { samplingRate: '0' };
+    config.spec.tracing = this.zipkinUrl
+      ? { samplingRate: '1', zipkin: { endpointAddress: `${this.zipkinUrl}/api/v2/spans` } }
+      : { samplingRate: '0' };
     writeFileSync(this.configFile, JSON.stringify(config));
   }
 
@@ -218,6 +246,7 @@ export class TestStack {
         DAPR_GRPC_PORT: String(ports.daprGrpcPort),
         ...this.credentials.env,
         RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
+        ...this.tracingEnv(appId),
         ...this.options.env?.[appId],
       },
     });

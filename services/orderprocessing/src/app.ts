@@ -16,6 +16,7 @@ import { registerRoutes } from './routes.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
+import { traceActivity, traceContextInterceptor, traceWorkflow, unsampledInterceptor } from './workflow/tracing.ts';
 import { SupervisedWorker, widenWorker } from './workflow/worker.ts';
 
 export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
@@ -36,6 +37,8 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
       /** Workflow and activity work items this app runs at once (the SDK's own limit is 10). */
       WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
+      /** Zipkin's UI, for the trace links of GET /orders/:id. */
+      ZIPKIN_URL: z.url().default('http://localhost:9411'),
     },
     env,
   );
@@ -59,11 +62,21 @@ export function buildApp({ config, orders }: OrderAppDeps) {
     };
     const logger = { level: LogLevel.Warn, service: sdkLogger(app.log) };
     routeSdkConsoleLogs(logger.service);
-    const client = new DaprWorkflowClient({ ...grpc, logger });
-    const runtime = new WorkflowRuntime({ ...grpc, logger }).registerWorkflowWithName(ORDER_WORKFLOW, orderWorkflow);
+    // The client's calls (schedule, raise event) carry the request's traceparent, so the sidecar's spans
+    // for them, and for the workflow it runs, join the request's trace; the worker's calls are not traced.
+    const client = new DaprWorkflowClient({
+      ...grpc,
+      logger,
+      grpcOptions: { interceptors: [traceContextInterceptor] },
+    });
+    const runtime = new WorkflowRuntime({
+      ...grpc,
+      logger,
+      grpcOptions: { interceptors: [unsampledInterceptor] },
+    }).registerWorkflowWithName(ORDER_WORKFLOW, traceWorkflow(ORDER_WORKFLOW, orderWorkflow));
     const sidecar = DaprHttpClient.forSidecar(config);
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
-      runtime.registerActivityWithName(name, activity);
+      runtime.registerActivityWithName(name, traceActivity(name, activity));
     }
     if (!widenWorker(runtime, config.WORKFLOW_CONCURRENCY)) {
       app.log.warn('could not raise the workflow worker concurrency: the SDK changed; it stays at its default');
@@ -104,6 +117,7 @@ export function buildApp({ config, orders }: OrderAppDeps) {
       maxElapsedMs: config.RETRY_MAX_ELAPSED,
     },
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.APP_PORT}`,
+    zipkinUrl: config.ZIPKIN_URL,
   };
   // Registered after swagger, so that the OpenAPI document sees every route.
   app.register(async (scoped) => registerRoutes(scoped as typeof app, routes));

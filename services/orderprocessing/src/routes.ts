@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
@@ -13,6 +14,7 @@ import {
 } from './schemas.ts';
 import { type OrderInput, WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
+import { newWorkflowTrace, traceIdOf } from './workflow/tracing.ts';
 
 export interface OrderRoutesOptions {
   orders: OrderBook;
@@ -25,6 +27,8 @@ export interface OrderRoutesOptions {
   retry: RetryPolicy;
   /** Base of the Location header, e.g. http://localhost:3000. */
   publicUrl: string;
+  /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
+  zipkinUrl: string;
 }
 
 const inFlight = new Map<string, Promise<{ placed: boolean; existing?: OrderInput }>>();
@@ -62,12 +66,14 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
       const key = request.headers['idempotency-key'];
       const order = request.body;
       const hash = key ? requestHash(order) : undefined;
+      const workflowTrace = newWorkflowTrace();
       const input = (orderId: string): OrderInput => ({
         orderId,
         order,
         approvalTimeoutMs: options.approvalTimeoutMs,
         retry: options.retry,
         ...(hash ? { requestHash: hash } : {}),
+        ...(workflowTrace ? { trace: workflowTrace } : {}),
       });
 
       let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
@@ -86,6 +92,7 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
         id = newOrderId(order.customer);
       }
 
+      trace.getActiveSpan()?.setAttribute('order.id', id);
       return reply
         .code(202)
         .header('location', locationOf(id))
@@ -96,7 +103,13 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
   app.get('/orders/:id', { schema: { params: OrderParams, response: { 200: OrderView } } }, async (request) => {
     const found = await orders.find(request.params.id);
     if (!found) throw new HttpProblem(404, `order ${request.params.id} not found`);
-    return found.view;
+    const traceId = traceIdOf(found.input.trace);
+    if (!traceId) return found.view;
+    return {
+      ...found.view,
+      trace_id: traceId,
+      trace_url: `${options.zipkinUrl.replace(/\/$/, '')}/zipkin/traces/${traceId}`,
+    };
   });
 
   app.post(

@@ -54,6 +54,9 @@ export const OrderView = z.object({
   details: OrderRequest,
   order_result: OrderResult.optional(),
   failure_details: FailureDetails.optional(),
+  /** The order's trace (from POST /orders to its end) and where to see it in Zipkin, when it was traced. */
+  trace_id: z.string().optional(),
+  trace_url: z.url().optional(),
 });
 export type OrderView = z.infer<typeof OrderView>;
 

@@ -10,29 +10,24 @@
 // picks the sampler; OTEL_EXPORTER_ZIPKIN_ENDPOINT says where spans go (default
 // http://localhost:9411/api/v2/spans). The service name is the Dapr app id (APP_ID), like the sidecar's.
 import { basename } from 'node:path';
-import { sidecarCallName, spanIds, tracingDisabled } from './tracing.ts';
+import { sidecarCallName, spanIds, tagErrors, tracingDisabled } from './tracing.ts';
 
 /** Requests that say nothing about orders: the sidecar's health checks, the page's assets and live stream. */
 const UNTRACED_PATHS = new Set(['/healthz', '/', '/app.js', '/style.css', '/events', '/favicon.ico']);
 
 async function startTracing(): Promise<void> {
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { ZipkinExporter }, { resourceFromAttributes }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/exporter-zipkin'),
-      import('@opentelemetry/resources'),
-    ]);
-  const [{ registerInstrumentations }, { HttpInstrumentation }, { UndiciInstrumentation }] = await Promise.all([
-    import('@opentelemetry/instrumentation'),
-    import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-undici'),
-  ]);
+  const { NodeTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-node');
+  const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+  const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
 
   const serviceName = process.env.OTEL_SERVICE_NAME || process.env.APP_ID || basename(process.cwd());
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     idGenerator: spanIds,
-    spanProcessors: [new BatchSpanProcessor(new ZipkinExporter())],
+    spanProcessors: [new BatchSpanProcessor(tagErrors(new ZipkinExporter()))],
   });
   provider.register();
   registerInstrumentations({

@@ -1,8 +1,15 @@
 // What the services use of tracing, on the OpenTelemetry API only (a no-op when the SDK is not started:
 // unit tests, OTEL_SDK_DISABLED=true). The SDK itself is started by instrument.ts, preloaded by dapr.yaml.
 import { randomBytes } from 'node:crypto';
-import { isSpanContextValid, ProxyTracerProvider, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
-import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
+import {
+  isSpanContextValid,
+  ProxyTracerProvider,
+  type SpanContext,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
+import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 /** The standard switch of the OpenTelemetry SDKs: tracing is off for this process. */
 export const tracingDisabled = (env: NodeJS.ProcessEnv = process.env) =>
@@ -66,6 +73,23 @@ export function sidecarCallName(method: string, path: string): string {
   if (api === 'state') return `state ${method}`;
   return `${api} ${method}`;
 }
+
+/**
+ * Zipkin's UI marks a span as failed by its `error` tag, which the exporter writes only for a status with
+ * a message; the HTTP instrumentations set none for a 5xx. Such spans get the status code as message.
+ */
+export function withErrorMessage(span: ReadableSpan): ReadableSpan {
+  if (span.status.code !== SpanStatusCode.ERROR || span.status.message) return span;
+  const httpStatus = span.attributes['http.response.status_code'];
+  const message = httpStatus === undefined ? 'failed' : `HTTP ${httpStatus}`;
+  return Object.create(span, { status: { value: { code: SpanStatusCode.ERROR, message } } });
+}
+
+export const tagErrors = (exporter: SpanExporter): SpanExporter => ({
+  export: (spans, done) => exporter.export(spans.map(withErrorMessage), done),
+  shutdown: () => exporter.shutdown(),
+  forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+});
 
 /** For pino's `mixin`: every log line written inside a traced request or activity names its trace. */
 export function traceLogFields(): Record<string, string> {

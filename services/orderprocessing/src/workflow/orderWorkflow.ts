@@ -9,6 +9,7 @@ import type { OrderRequest, OrderResult } from '../schemas.ts';
 import type { ActivityInput, ActivityName, ActivityOutput, News } from './activities.ts';
 import { callWithRetry, type RetryPolicy } from './retry.ts';
 import { Saga } from './saga.ts';
+import type { WorkflowTrace } from './tracing.ts';
 
 export const ORDER_WORKFLOW = 'orderWorkflow';
 export const APPROVAL_EVENT = 'approval';
@@ -25,6 +26,8 @@ export interface OrderInput {
   retry: RetryPolicy;
   /** Set when the order was placed with an Idempotency-Key: a hash of the request it was placed with. */
   requestHash?: string;
+  /** The trace of the request that placed the order, which its workflow continues (see tracing.ts). */
+  trace?: WorkflowTrace;
 }
 
 export interface ApprovalDecision {

@@ -12,14 +12,17 @@
 // the workflow's context and removed before the activity sees it; orders without a trace run as before.
 
 import type { Task, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import {
   type Attributes,
   type Context,
+  context,
   propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { z } from 'zod';
@@ -46,8 +49,11 @@ export function newWorkflowTrace(): WorkflowTrace | undefined {
   return { traceparent: toTraceparent(request), spanId: spanIds.generateSpanId() };
 }
 
-/** The trace id of a workflow trace, for GET /orders/:id. */
-export const traceIdOf = (workflowTrace: WorkflowTrace) => workflowTrace.traceparent.split('-')[1] as string;
+/** The trace id of an order's trace (as its workflow input holds it), for GET /orders/:id. */
+export function traceIdOf(workflowTrace: unknown): string | undefined {
+  const parsed = WorkflowTrace.safeParse(workflowTrace);
+  return parsed.success ? TRACEPARENT.exec(parsed.data.traceparent)?.[1] : undefined;
+}
 
 /** The `traceparent` of the workflow span itself: the parent of its activities and stages. */
 function workflowTraceparent(workflowTrace: WorkflowTrace): string {
@@ -152,13 +158,14 @@ export function traceWorkflow<I, O>(name: string, workflow: Workflow<I, O>): Wor
   };
 }
 
-type Activity<I, O> = (ctx: WorkflowActivityContext, input: I) => Promise<O>;
+/** Any activity: the SDK hands it whatever input the workflow scheduled it with. */
+type Activity = (ctx: WorkflowActivityContext, input: never) => Promise<unknown>;
 
 /** The activity, in a span under its workflow's when its input came in the trace envelope. */
-export function traceActivity<I, O>(name: string, activity: Activity<I, O>): Activity<unknown, O> {
-  return (ctx, payload) => {
+export function traceActivity(name: string, activity: Activity) {
+  return (ctx: WorkflowActivityContext, payload: unknown): Promise<unknown> => {
     const envelope = TracedActivityInput.safeParse(payload);
-    if (!envelope.success) return activity(ctx, payload as I);
+    if (!envelope.success) return activity(ctx, payload as never);
     const attributes = {
       'order.id': ctx.getWorkflowInstanceId(),
       'workflow.activity.name': name,
@@ -167,7 +174,7 @@ export function traceActivity<I, O>(name: string, activity: Activity<I, O>): Act
     const parent = contextOf(envelope.data.traceparent);
     return tracer.startActiveSpan(`activity ${name}`, { kind: SpanKind.INTERNAL, attributes }, parent, async (span) => {
       try {
-        return await activity(ctx, envelope.data.input as I);
+        return await activity(ctx, envelope.data.input as never);
       } catch (error) {
         fail(span, error);
         throw error;
@@ -177,3 +184,36 @@ export function traceActivity<I, O>(name: string, activity: Activity<I, O>): Act
     });
   };
 }
+
+/**
+ * For the workflow worker: its calls to the sidecar (fetching work items, reporting results) belong to no
+ * order, and the sidecar would write each as a trace of its own, dozens per order. They say "not sampled"
+ * instead (a W3C `traceparent` with flags 00, which daprd's parent-based sampler follows).
+ */
+export const unsampledInterceptor: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set('traceparent', UNSAMPLED_TRACEPARENT);
+      next(metadata, listener);
+    },
+  });
+const UNSAMPLED_TRACEPARENT = toTraceparent({
+  traceId: spanIds.generateTraceId(),
+  spanId: spanIds.generateSpanId(),
+  traceFlags: TraceFlags.NONE,
+});
+
+/**
+ * For the workflow client: each gRPC call to the sidecar carries the caller's `traceparent` (W3C, as
+ * daprd reads it from gRPC metadata), so that the sidecar's span for it, e.g. the one that schedules
+ * an order's workflow, joins the request's trace.
+ */
+export const traceContextInterceptor: Interceptor = (options, nextCall) => {
+  const caller = context.active();
+  return new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      propagation.inject(caller, metadata, { set: (carrier, key, value) => carrier.set(key, value) });
+      next(metadata, listener);
+    },
+  });
+};

@@ -1,0 +1,197 @@
+// One trace per order in Zipkin, on the real stack and its private Zipkin: from POST /orders through the
+// workflow, its activities and the services they call, to the end, with the approval wait as a span of
+// its own and the failing step of a failed order marked as an error.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import { call, finished, getOrder, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
+
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name: string;
+  kind?: string;
+  timestamp: number;
+  duration?: number;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
+
+class Trace {
+  constructor(readonly spans: ZipkinSpan[]) {}
+
+  named(name: string): ZipkinSpan[] {
+    return this.spans.filter((span) => span.name === name);
+  }
+
+  one(name: string): ZipkinSpan {
+    const found = this.named(name);
+    if (found.length !== 1) throw new Error(`${found.length} spans named ${name}: ${this.summary()}`);
+    return found[0] as ZipkinSpan;
+  }
+
+  /** The span, its parent, its parent's parent … up to the root. */
+  ancestry(span: ZipkinSpan): ZipkinSpan[] {
+    const byId = new Map(this.spans.map((s) => [s.id, s]));
+    const chain = [span];
+    for (let at = span; at.parentId && byId.has(at.parentId); ) {
+      at = byId.get(at.parentId) as ZipkinSpan;
+      chain.push(at);
+    }
+    return chain;
+  }
+
+  /** Whether `span` hangs (directly or further down) under a span named `ancestor`. */
+  isUnder(span: ZipkinSpan, ancestor: string): boolean {
+    return this.ancestry(span).some((s) => s !== span && s.name === ancestor);
+  }
+
+  services(): Set<string> {
+    return new Set(this.spans.map((span) => span.localEndpoint?.serviceName ?? ''));
+  }
+
+  summary(): string {
+    return [...new Set(this.spans.map((span) => `${span.localEndpoint?.serviceName}:${span.name}`))].join(', ');
+  }
+}
+
+const zipkin = () => inject('zipkinUrl');
+
+/**
+ * The order's trace as Zipkin's search finds it: traces with spans of orderprocessing that name the order
+ * (`order.id`). Spans arrive in batches (every few seconds from each app and sidecar), so this asks
+ * again until `complete` holds.
+ */
+async function orderTrace(orderId: string, traceId: string, complete: (trace: Trace) => boolean): Promise<Trace> {
+  const query = new URLSearchParams({ serviceName: 'orderprocessing', annotationQuery: `order.id=${orderId}` });
+  const deadline = Date.now() + 30_000;
+  let last = new Trace([]);
+  while (Date.now() < deadline) {
+    const response = await fetch(`${zipkin()}/api/v2/traces?${query}&limit=50`);
+    expect(response.status).toBe(200);
+    const traces = (await response.json()) as ZipkinSpan[][];
+    last = new Trace(traces.find((spans) => spans[0]?.traceId === traceId) ?? []);
+    if (complete(last)) return last;
+    await sleep(500);
+  }
+  throw new Error(`the trace of ${orderId} did not complete in Zipkin within 30 s: ${last.summary()}`);
+}
+
+const ACTIVITY = (name: string) => `activity ${name.toLowerCase()}`;
+const WORKFLOW = 'workflow orderworkflow';
+const hasAll =
+  (...names: string[]) =>
+  (trace: Trace) =>
+    names.every((name) => trace.named(name).length > 0);
+
+/** Places the order and returns it finished, with the trace id GET /orders/:id names. */
+async function placeAndFinish(order: unknown) {
+  const id = await placeOrder(order);
+  const view = await waitForOrder(id, finished);
+  const traced = (await call<{ trace_id?: string; trace_url?: string }>('orderprocessing', `/orders/${id}`)).body;
+  expect(traced.trace_id).toMatch(/^[0-9a-f]{32}$/);
+  expect(traced.trace_url).toBe(`${zipkin()}/zipkin/traces/${traced.trace_id}`);
+  return { id, view, traceId: traced.trace_id as string };
+}
+
+describe('an order in Zipkin', () => {
+  it('is one trace from POST /orders to shipped, across every service, under its workflow span', async () => {
+    const { id, view, traceId } = await placeAndFinish({ customer: 'Tracy', items: ['milk', 'bread'], total: 7 });
+    expect(view.status).toBe('COMPLETED');
+    const steps = ['reserveInventory', 'chargePayment', 'shipOrder'].map(ACTIVITY);
+    const trace = await orderTrace(id, traceId, hasAll(WORKFLOW, ...steps, 'post /ship', 'post /notifications'));
+
+    expect([...trace.services()].sort()).toEqual([
+      'inventory',
+      'notifications',
+      'orderprocessing',
+      'payments',
+      'shipping',
+    ]);
+    expect(trace.spans.every((span) => span.traceId === traceId)).toBe(true);
+
+    // POST /orders is the root; the workflow span hangs under it and covers the order to its end.
+    const root = trace.one('post /orders');
+    expect(root.parentId).toBeUndefined();
+    expect(root.tags?.['order.id']).toBe(id);
+    const workflow = trace.one(WORKFLOW);
+    expect(workflow.parentId).toBe(root.id);
+    expect(workflow.tags).toMatchObject({ 'order.id': id, 'order.success': 'true' });
+    for (const step of steps) {
+      const span = trace.one(step);
+      expect(span.parentId).toBe(workflow.id);
+      expect(span.timestamp).toBeGreaterThanOrEqual(workflow.timestamp);
+      expect(span.timestamp + (span.duration ?? 0)).toBeLessThanOrEqual(workflow.timestamp + (workflow.duration ?? 0));
+    }
+
+    // Each service's own span hangs under the activity that called it, through both sidecars.
+    expect(trace.isUnder(trace.one('post /reserve'), ACTIVITY('reserveInventory'))).toBe(true);
+    expect(trace.isUnder(trace.one('post /charge'), ACTIVITY('chargePayment'))).toBe(true);
+    expect(trace.isUnder(trace.one('post /ship'), ACTIVITY('shipOrder'))).toBe(true);
+    expect(
+      trace
+        .named('calllocal/inventory/reserve')
+        .map((span) => span.localEndpoint?.serviceName)
+        .sort(),
+    ).toEqual(['inventory', 'orderprocessing']);
+    // … and so do the notifications, through pub/sub.
+    const deliveries = trace.named('post /notifications');
+    expect(deliveries.length).toBeGreaterThanOrEqual(2);
+    for (const delivery of deliveries) expect(trace.isUnder(delivery, WORKFLOW)).toBe(true);
+
+    // The sidecar's own view of the workflow joins the same trace.
+    expect(trace.isUnder(trace.one('orchestration||orderworkflow'), 'post /orders')).toBe(true);
+    expect(trace.spans.filter((span) => span.tags?.error)).toEqual([]);
+  });
+
+  it('shows the wait for approval as a span of its own, between the reservation and the charge', async () => {
+    const id = await placeOrder({ customer: 'Tracy', items: ['iPhone'], total: 1100 });
+    await waitForOrder(id, waitingForApproval);
+    await sleep(1_500);
+    expect(
+      (await call('orderprocessing', `/orders/${id}/approve`, { body: { approved: true }, as: 'chris' })).status,
+    ).toBe(202);
+    expect((await waitForOrder(id, finished)).status).toBe('COMPLETED');
+    const traceId = (await call<{ trace_id: string }>('orderprocessing', `/orders/${id}`)).body.trace_id;
+
+    const wait = 'stage waiting_for_approval';
+    const trace = await orderTrace(id, traceId, hasAll(WORKFLOW, wait, ACTIVITY('shipOrder')));
+    const span = trace.one(wait);
+    expect(span.parentId).toBe(trace.one(WORKFLOW).id);
+    expect(span.duration ?? 0).toBeGreaterThanOrEqual(1_500_000); // microseconds
+    const reserved = trace.one(ACTIVITY('reserveInventory'));
+    expect(span.timestamp).toBeGreaterThanOrEqual(reserved.timestamp + (reserved.duration ?? 0));
+    expect(trace.one(ACTIVITY('chargePayment')).timestamp).toBeGreaterThanOrEqual(
+      span.timestamp + (span.duration ?? 0),
+    );
+  });
+});
+
+describe('a failed order in Zipkin', () => {
+  it('marks the failing step, the service that failed and the workflow as errors; the compensations are there', async () => {
+    expect((await call('shipping', '/shipping/deactivate', { method: 'POST', as: 'admin' })).status).toBe(200);
+    let placed: Awaited<ReturnType<typeof placeAndFinish>>;
+    try {
+      placed = await placeAndFinish({ customer: 'Tracy', items: ['apples'], total: 2 });
+    } finally {
+      await call('shipping', '/shipping/activate', { method: 'POST', as: 'admin' });
+    }
+    const { id, view, traceId } = placed;
+    expect(view.status).toBe('FAILED');
+    const undo = [ACTIVITY('refundPayment'), ACTIVITY('releaseInventory')];
+    const trace = await orderTrace(id, traceId, hasAll(WORKFLOW, ...undo, 'post /refund', 'post /release'));
+
+    expect(trace.one(WORKFLOW).tags?.error).toMatch(/^shipping failed: .*503/);
+    const shipping = trace.named(ACTIVITY('shipOrder'));
+    expect(shipping.length).toBeGreaterThanOrEqual(1); // once per try: 503 is worth another
+    for (const attempt of shipping) expect(attempt.tags?.error).toMatch(/deactivated for maintenance \(HTTP 503\)/);
+    const refused = trace.named('post /ship');
+    expect(refused.length).toBe(shipping.length);
+    for (const span of refused) {
+      expect(span.localEndpoint?.serviceName).toBe('shipping');
+      expect(span.tags?.error).toBe('HTTP 503');
+    }
+    for (const name of undo) expect(trace.one(name).tags?.error).toBeUndefined();
+    expect((await getOrder(id)).failure_details?.message).toMatch(/503/);
+  });
+});
