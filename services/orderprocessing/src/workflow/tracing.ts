@@ -10,6 +10,8 @@
 //   `traceparent`, so inventory, payments, shipping and notifications hang under it.
 // Activities learn their parent from an envelope around their input ({ traceparent, input }), added by
 // the workflow's context and removed before the activity sees it; orders without a trace run as before.
+// The sidecar adds its own view (orchestration||orderWorkflow, activity||…, timer) to the same trace, since
+// the workflow client hands it the request's traceparent when it schedules the workflow.
 
 import type { Task, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
@@ -103,8 +105,10 @@ export function traceWorkflow<I, O>(name: string, workflow: Workflow<I, O>): Wor
     let stage: { name: string; start: Date } | undefined;
     // Spans are written only by the execution that gets there first; a replay has written them already.
     const endStage = (end: Date) => {
-      if (stage && !ctx.isReplaying())
-        writeSpan({ name: `stage ${stage.name}`, parent: stageParent, start: stage.start, end });
+      if (stage && !ctx.isReplaying()) {
+        const attributes = { 'order.id': orderId, 'workflow.stage': stage.name };
+        writeSpan({ name: `stage ${stage.name}`, parent: stageParent, start: stage.start, end, attributes });
+      }
       stage = undefined;
     };
     const end = (outcome: { result?: unknown; error?: unknown }) => {
