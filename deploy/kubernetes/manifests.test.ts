@@ -276,6 +276,13 @@ describe('deploy/kubernetes', () => {
     expect(configurations).toHaveLength(1);
     const { spec } = (configurations[0] as Manifest).doc;
     expect(spec.tracing.zipkin.endpointAddress).toBe('http://zipkin:9411/api/v2/spans');
+    // The apps' spans go there too, under their app ids (the image runs from /app: no name to guess from).
+    for (const appId of appIds) {
+      const [container] = (deployments.get(appId) as Manifest).doc.spec.template.spec.containers;
+      const env = new Map<string, Doc>((container.env as Doc[]).map((entry) => [entry.name, entry.value]));
+      expect(env.get('OTEL_SERVICE_NAME'), appId).toBe(appId);
+      expect(env.get('OTEL_EXPORTER_ZIPKIN_ENDPOINT'), appId).toBe(spec.tracing.zipkin.endpointAddress);
+    }
     expect(spec.nameResolution).toBeUndefined();
     // The apps cannot read the namespace's Secrets (the tokens) through their sidecar.
     expect(spec.secrets.scopes).toEqual([{ storeName: 'kubernetes', defaultAccess: 'deny' }]);
