@@ -1,6 +1,7 @@
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import type { OrderBook } from './orders.ts';
 import {
   ApprovalRequest,
@@ -25,6 +26,8 @@ export interface OrderRoutesOptions {
   retry: RetryPolicy;
   /** Base of the Location header, e.g. http://localhost:3000. */
   publicUrl: string;
+  /** The order index, told of purges (GET /orders leaves them out). */
+  index?: Pick<OrderIndex, 'markPurged'> | undefined;
 }
 
 const inFlight = new Map<string, Promise<{ placed: boolean; existing?: OrderInput }>>();
@@ -141,6 +144,7 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
         throw new HttpProblem(409, `order ${id} is ${found.view.status}: only a finished order can be purged`);
       }
       await orders.purge(id);
+      await options.index?.markPurged(id);
       return { message: `order ${id} purged` };
     },
   );
