@@ -19,6 +19,12 @@ export const TEST_ENV = {
     RETRY_INITIAL_DELAY: '200ms',
     RETRY_MAX_DELAY: '1s',
     RETRY_MAX_ELAPSED: '5s',
+    // The watchdog looks often. No order of the other tests runs for 10 s outside its approval wait (a
+    // shipping failure ends within 3 s); an order left waiting for approval over 3 s of its 6 s is warned
+    // of, which only the approval-timeout tests do, and they do not count notifications.
+    WATCHDOG_INTERVAL: '250ms',
+    WATCHDOG_STALLED_AFTER: '10s',
+    WATCHDOG_APPROVAL_WARNING: '3s',
   },
   // Few oranges, so that parallel orders compete for the last units.
   inventory: { INVENTORY_STOCK: 'oranges=5' },

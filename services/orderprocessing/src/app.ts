@@ -110,9 +110,15 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
       watchdog?.start();
     });
     app.addHook('onClose', async () => {
-      await worker.stop();
-      await watchdog?.stop();
-      await index?.flush().catch((error: unknown) => app.log.warn({ err: error }, 'order index: flush failed'));
+      await Promise.all([worker.stop(), watchdog?.stop()]);
+      await index
+        ?.flush()
+        .catch((error: unknown) =>
+          app.log.warn(
+            { err: error },
+            'order index: removals from the running set not written (the watchdog drops them)',
+          ),
+        );
       await client.stop().catch(() => undefined);
     });
     book = new WorkflowOrderBook(client);

@@ -75,6 +75,7 @@ export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<unknown> | undefined;
   private stopped = false;
+  private failing = false;
   private readonly now: () => number;
 
   constructor(private readonly deps: WatchdogDeps) {
@@ -85,7 +86,14 @@ export class Watchdog {
     if (this.deps.settings.intervalMs <= 0 || this.stopped) return;
     this.timer = setTimeout(() => {
       this.round = this.check()
-        .catch((error: unknown) => this.deps.log.warn({ err: error }, 'watchdog round failed; trying again'))
+        .then(() => {
+          this.failing = false;
+        })
+        .catch((error: unknown) => {
+          // Once per streak: a sidecar that is away fails every round until it is back.
+          if (!this.failing) this.deps.log.warn({ err: error }, 'watchdog round failed; trying again each round');
+          this.failing = true;
+        })
         .finally(() => {
           this.round = undefined;
           this.start();
