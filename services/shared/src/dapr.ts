@@ -142,8 +142,10 @@ export class DaprHttpClient {
     const answer = await readBody(response); // read even when empty: it frees the connection
     if (response.ok) return;
     const creating = items.some((item) => item.etag === undefined);
-    // A create that lost its race comes back from Redis as a plain ERR_STATE_SAVE, not as a 409.
-    const lostCreate = creating && response.status === 500 && /failed to set key/.test(messageOf(answer, ''));
+    // A create that lost its race is a plain 500 ERR_STATE_SAVE, not a 409: Redis says "failed to set key
+    // …", PostgreSQL v2 "no item was updated" (test/integration/firstWrite.ts pins both).
+    const lostCreate =
+      creating && response.status === 500 && /failed to set key|no item was updated/.test(messageOf(answer, ''));
     if (response.status === 409 || lostCreate) throw new EtagMismatch(items.map((item) => item.key).join(', '));
     throw new DaprError(`save state: ${messageOf(answer, `HTTP ${response.status}`)}`, response.status, answer);
   }
