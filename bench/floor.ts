@@ -5,12 +5,12 @@
 //
 // Run as a process: DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_API_TOKEN (when the sidecar wants one)
 // describe the sidecar. The SDK's worker is set up as orderprocessing sets up its own (the same widened
-// work-item limits, WORKFLOW_CONCURRENCY with the same default; its INFO console lines included), so that
-// both sides pay the same SDK costs.
+// work-item limits, WORKFLOW_CONCURRENCY with the same default; the SDK's console lines routed away the
+// same way, warnings and errors kept), so that both sides pay the same SDK costs.
 
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';
-import { waitForSidecar } from '#shared/sidecar.ts';
+import { routeSdkConsoleLogs, waitForSidecar } from '#shared/sidecar.ts';
 import { widenWorker } from '../services/orderprocessing/src/workflow/worker.ts';
 
 export const FLOOR_APP_ID = 'benchfloor';
@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   // The SDK's worker gives up for good when its very first connection fails: only start it once the
   // sidecar answers.
   await waitForSidecar(host, httpPort);
+  const toStderr = (message: unknown) => process.stderr.write(`${String(message)}\n`);
+  const ignore = () => undefined;
+  routeSdkConsoleLogs({ error: toStderr, warn: toStderr, info: ignore, verbose: ignore, debug: ignore });
   const runtime = new WorkflowRuntime({
     daprHost: host,
     daprPort: grpcPort,

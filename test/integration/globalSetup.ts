@@ -30,9 +30,8 @@ export const TEST_ENV = {
   inventory: { INVENTORY_STOCK: 'oranges=5' },
 };
 
-export default async function setup(project: TestProject) {
-  await bootstrap({ reuseRunning: false, chromium: false });
-  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1' });
+/** Starts the stack (stopped again if it fails to) and gives the tests its endpoints and tokens. */
+export async function startStackFor(project: TestProject, stack: TestStack): Promise<void> {
   try {
     await stack.start();
   } catch (error) {
@@ -44,6 +43,12 @@ export default async function setup(project: TestProject) {
   project.provide('logDir', stack.logDir);
   const { approvers, admin, appApiToken, env } = stack.credentials;
   project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
+}
+
+export default async function setup(project: TestProject) {
+  await bootstrap({ reuseRunning: false, chromium: false });
+  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1' });
+  await startStackFor(project, stack);
   return async () => {
     await stack.stop();
   };

@@ -19,9 +19,10 @@
 // reconnect with Last-Event-ID gets every event stored since, with a margin for writes in flight
 // (duplicates are fine, the page dedupes by notification id). When the index may have dropped an order
 // touched since then (`evictedUpTo`), the client gets a full snapshot instead.
+
+import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
-import { GroupCommit, KeyedLanes } from './lanes.ts';
 import { customerOf, type DerivedState, deriveState, KIND_ORDER } from './orderState.ts';
 
 export interface StoredEvent extends Notification {

@@ -11,7 +11,7 @@ import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import type { Notification } from '#shared/messages.ts';
-import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
+import { routeSdkConsoleLogs, sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
 import { registerListRoute } from './listRoute.ts';
 import { OrderIndex } from './orderIndex/orderIndex.ts';
 import { type OrderBook, WorkflowOrderBook } from './orders.ts';
@@ -78,6 +78,7 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
       daprApiToken: config.DAPR_API_TOKEN,
     };
     const logger = { level: LogLevel.Warn, service: sdkLogger(app.log) };
+    routeSdkConsoleLogs(logger.service);
     const client = new DaprWorkflowClient({ ...grpc, logger });
     const runtime = new WorkflowRuntime({ ...grpc, logger }).registerWorkflowWithName(ORDER_WORKFLOW, orderWorkflow);
     // Each step's notifications also go into the index, beside their publish.

@@ -1,5 +1,6 @@
 // Waiting for the sidecar, and the Dapr SDK's logs routed into the service's own pino logger.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConsoleLoggerService } from '@dapr/dapr/logger/ConsoleLoggerService.js';
 import type { LoggerService } from '@dapr/dapr/types/logger/LoggerService.js';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -23,17 +24,34 @@ export async function waitForSidecar(host: string, httpPort: number, timeoutMs =
   }
 }
 
+const LEVELS: Record<string, number | undefined> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
 const text = (message: unknown, params: unknown[]) =>
   [message, ...params].map((part) => (part instanceof Error ? part.message : String(part))).join(' ');
 
-/** The SDK logs through this, so its lines land in the same JSON log as ours, tagged `dapr-sdk`. */
+/**
+ * The SDK logs through this, so its lines land in the same JSON log as ours, tagged `dapr-sdk`. Its INFO
+ * lines (several per workflow step) become debug; a line of a disabled level is not even formatted.
+ */
 export function sdkLogger(log: FastifyBaseLogger): LoggerService {
   const child = log.child({ component: 'dapr-sdk' });
-  return {
-    error: (message, ...params) => child.error(text(message, params)),
-    warn: (message, ...params) => child.warn(text(message, params)),
-    info: (message, ...params) => child.debug(text(message, params)),
-    verbose: (message, ...params) => child.trace(text(message, params)),
-    debug: (message, ...params) => child.trace(text(message, params)),
-  };
+  const at =
+    (level: 'error' | 'warn' | 'debug' | 'trace') =>
+    (message: unknown, ...params: unknown[]) => {
+      if ((LEVELS[level] ?? 0) >= (LEVELS[child.level] ?? Number.POSITIVE_INFINITY))
+        child[level](text(message, params));
+    };
+  return { error: at('error'), warn: at('warn'), info: at('debug'), verbose: at('trace'), debug: at('trace') };
+}
+
+/**
+ * The workflow worker inside the SDK (its vendored durabletask) makes its own loggers, which ignore the
+ * options given to the runtime and write every work item to the console at INFO: synchronous writes that
+ * cost more CPU under load than the step itself. Send the SDK's console logger to `service` instead.
+ */
+export function routeSdkConsoleLogs(service: LoggerService): void {
+  const console = ConsoleLoggerService.prototype as unknown as Record<keyof LoggerService, unknown>;
+  for (const level of ['error', 'warn', 'info', 'verbose', 'debug'] as const) {
+    console[level] = (message: unknown, ...params: unknown[]) => service[level](message, ...params);
+  }
 }
