@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '#shared/messages.ts';
 import { FakeState, touches, yieldToOthers } from '../../shared/test/fakeState.ts';
+import { listOrders } from '../src/orderIndex/listing.ts';
 import { advanceRecord, changeRunning, type IndexedOrder, newRecord } from '../src/orderIndex/model.ts';
 import {
   type Bucket,
@@ -149,6 +150,18 @@ describe('the order index', () => {
     await index.record(received); // the workflow retries the step
     expect(store.peek<Bucket>(bucketKey(Math.floor(T0 / 10_000) * 10_000))?.entries).toHaveLength(1);
     expect(store.peek<IndexedOrder>(recordKey(ID))?.createdAt).toBe(at(0));
+  });
+
+  it('lists an order whose first try was stored but not filed: its retry files it under the stored time', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store);
+    store.failOnSave(1, touches('index:bucket:*'));
+    await expect(index.record(step(ID, 'received', 0))).rejects.toThrow('simulated crash');
+    expect(store.peek<IndexedOrder>(recordKey(ID))?.createdAt).toBe(at(0));
+    // The workflow tries the step again, seconds later (another bucket): it announces `received` anew.
+    await index.record(step(ID, 'received', 25_000));
+    const page = await listOrders(store, { limit: 10 });
+    expect(page.orders.map((order) => [order.id, order.createdAt])).toEqual([[ID, at(0)]]);
   });
 
   it('files an order it first hears of mid-way under the time of that step', async () => {

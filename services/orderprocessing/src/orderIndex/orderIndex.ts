@@ -116,7 +116,12 @@ export class OrderIndex {
   async record(notification: Notification): Promise<void> {
     if (isWatchdogFlag(notification.kind)) return;
     if (notification.kind === 'received') {
-      await Promise.all([this.createRecord(notification), this.file(notification), this.track(notification)]);
+      const [stored] = await Promise.all([
+        this.createRecord(notification),
+        this.file(notification),
+        this.track(notification),
+      ]);
+      await this.fileUnderRecord(stored, notification);
       return;
     }
     const [known] = await Promise.all([this.advance(notification), this.track(notification)]);
@@ -124,12 +129,23 @@ export class OrderIndex {
       // The index never heard of this order (placed before it existed): file it under this step's time.
       const record = newRecord(notification);
       const running = record.status === 'RUNNING';
-      await Promise.all([
+      const [stored] = await Promise.all([
         this.createRecord(notification),
         this.file(notification),
         running ? this.changeRunning(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
       ]);
+      await this.fileUnderRecord(stored, notification);
     }
+  }
+
+  /**
+   * The list shows a bucket entry only when its time is the record's creation time. A step tried again
+   * announces itself again, later: when its record was created by the first try, the order is filed under
+   * that time too (the first try may have failed before it filed it).
+   */
+  private async fileUnderRecord(stored: IndexedOrder, notification: Notification): Promise<void> {
+    if (stored.purged || stored.createdAt === notification.time) return;
+    await this.file({ ...notification, time: stored.createdAt, customer: stored.customer });
   }
 
   /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
@@ -180,20 +196,24 @@ export class OrderIndex {
 
   // ---- the record ---------------------------------------------------------------------------------
 
-  /** Creates the record (one write, no read); one that exists is left alone, unless it was purged. */
-  private async createRecord(notification: Notification): Promise<void> {
+  /**
+   * Creates the record (one write, no read); one that exists is left alone, unless it was purged. Returns
+   * the record as stored.
+   */
+  private async createRecord(notification: Notification): Promise<IndexedOrder> {
     const key = recordKey(notification.orderId);
     const fresh = newRecord(notification);
     try {
       await this.store.saveState([{ key, value: fresh }]);
+      return fresh;
     } catch (error) {
       if (!(error instanceof EtagMismatch)) throw error;
       // The id of a purged order, placed again, starts a new record (a late copy of the old order's step
       // does not); otherwise someone else created it first.
-      await updateState<IndexedOrder, void>(this.store, key, (current) => {
+      return updateState<IndexedOrder, IndexedOrder>(this.store, key, (current) => {
         const placedAgain = current?.purged && Date.parse(notification.time) > Date.parse(current.updatedAt);
         const next = !current || placedAgain ? fresh : advanceRecord(current, notification);
-        return next ? { next, result: undefined } : { result: undefined };
+        return next ? { next, result: next } : { result: current as IndexedOrder };
       });
     }
   }
