@@ -2,6 +2,7 @@
 // so only the people who run the shop may list: an approver's token or the admin token.
 import type { FastifyRequest } from 'fastify';
 import { type Approver, bearerToken, safeEqual } from '#shared/auth.ts';
+import { DaprError } from '#shared/dapr.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { decodeCursor, encodeCursor, type ListQuery, listOrders } from './orderIndex/listing.ts';
 import type { IndexedOrder } from './orderIndex/model.ts';
@@ -63,7 +64,12 @@ export function registerListRoute(app: ServiceApp, { index, approvers, adminToke
         if (!after) throw new HttpProblem(400, 'querystring.cursor: not a cursor this API gave out');
         query.after = after;
       }
-      const page = await listOrders(index.store, query);
+      const page = await listOrders(index.store, query).catch((error: unknown) => {
+        // The state store (or the sidecar in front of it) did not answer: worth another try, not a 500.
+        if (!(error instanceof DaprError) && (error as { code?: unknown }).code === undefined) throw error;
+        request.log.warn({ err: error }, 'the order index could not be read');
+        throw new HttpProblem(503, 'the order index is not reachable right now; try again in a moment');
+      });
       return {
         orders: page.orders.map(toItem),
         ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}),

@@ -122,6 +122,16 @@ describe('GET /orders', () => {
     expect(ids).toEqual(['order_vera_ccccc', 'order_sam_bbbbb']);
   });
 
+  it('answers 503 when the state store does not answer', async () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3500'), { code: 'ECONNREFUSED' });
+    store.getState = async () => {
+      throw down;
+    };
+    const answer = await list();
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json().message).toMatch(/not reachable/);
+  });
+
   it('is in the OpenAPI document with its filters', async () => {
     const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     const parameters = spec.paths['/orders'].get.parameters.map((parameter: { name: string }) => parameter.name);
