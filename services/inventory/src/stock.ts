@@ -4,13 +4,15 @@
 // `reservation:<orderId>` records the outcome for an order. Redis transactions do not roll back, so a
 // change must never need two keys to agree: the count change and the in-flight mark (which carries the
 // items) are one ETag-checked write of `stock`, the order's record follows, and the mark is cleared last
-// (in the background: the answer does not wait for it).
-// A crash between any two of these writes is repaired by the retry, which finds the mark and does not
-// apply the change twice. Duplicate calls for one order that overlap (a retry racing a slow first call)
-// take turns in this process. Every order changes `stock`, so its changes are group-committed: those
-// that arrive while a write is under way go together in the next one (one read and one ETag-checked
-// write for many orders, instead of one each plus a retry per collision). Running several inventory replicas on Redis would need more than that: a
-// store whose transactions roll back (e.g. PostgreSQL), so that counts and record are one write.
+// (in the background: the answer does not wait for it). A crash between any two of these writes is
+// repaired by the retry, which finds the mark and does not apply the change twice.
+//
+// Duplicate calls for one order that overlap (a retry racing a slow first call) take turns in this
+// process. Every order changes `stock`, so its changes are group-committed: those that arrive while a
+// write is under way go together in the next one (one read and one ETag-checked write for many orders,
+// instead of one each plus a retry per collision). Running several inventory replicas on Redis would
+// need more than that: a store whose transactions roll back (e.g. PostgreSQL), so that counts and record
+// are one write.
 
 import { EtagMismatch } from '#shared/dapr.ts';
 import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
