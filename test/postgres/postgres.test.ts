@@ -34,27 +34,29 @@ describe('the walkthrough with the state store on PostgreSQL', () => {
   const charged = 'payments||ledger:';
   const shipped = 'shipping||shipment:';
   const told = 'notifications||timeline:';
+  const listed = 'orderprocessing||index:order:';
 
   it('completes an order under $1000', async () => {
-    await expectStoredInPostgres(await autoApprovedOrder(), [reserved, charged, shipped, told]);
+    await expectStoredInPostgres(await autoApprovedOrder(), [reserved, charged, shipped, told, listed]);
   });
 
   it('completes a big order once approved', async () => {
-    await expectStoredInPostgres(await approvedBigOrder(), [reserved, charged, shipped, told]);
+    await expectStoredInPostgres(await approvedBigOrder(), [reserved, charged, shipped, told, listed]);
   });
 
   it('gives the stock of a rejected order back and charges nothing', async () => {
-    await expectStoredInPostgres(await rejectedBigOrder(), [reserved, told]);
+    await expectStoredInPostgres(await rejectedBigOrder(), [reserved, told, listed]);
   });
 
   it('refunds, releases the stock and fails the order when shipping fails', async () => {
-    await expectStoredInPostgres(await shippingFailure(), [reserved, charged, told]);
+    await expectStoredInPostgres(await shippingFailure(), [reserved, charged, told, listed]);
   });
 
   it('leaves no state in Redis, only the pub/sub stream', async () => {
     expect(await redisKeys()).toEqual(['notifications']);
     expect(await postgresKeys('inventory||stock')).toEqual(['inventory||stock']);
     expect(await postgresKeys('notifications||orders:recent')).toEqual(['notifications||orders:recent']);
+    expect(await postgresKeys('orderprocessing||index:days')).toEqual(['orderprocessing||index:days']);
   });
 });
 
