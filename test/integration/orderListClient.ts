@@ -1,7 +1,6 @@
 // GET /orders for the integration tests: the list as an approver (or someone else) sees it.
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Caller, call } from './client.ts';
+import { type Caller, call, pollUntil } from './client.ts';
 
 export interface ListedOrder {
   id: string;
@@ -33,12 +32,11 @@ export async function waitForListed(
   done: (order: ListedOrder) => boolean,
   timeoutMs = 15_000,
 ): Promise<ListedOrder> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ListedOrder | undefined;
-  while (Date.now() < deadline) {
-    last = (await listOrders({ customer, limit: '100' })).body.orders.find((order) => order.id === id);
-    if (last && done(last)) return last;
-    await sleep(100);
-  }
-  throw new Error(`order ${id} was not listed as expected within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  const listed = await pollUntil(
+    `order ${id} was not listed as expected`,
+    async () => (await listOrders({ customer, limit: '100' })).body.orders.find((order) => order.id === id),
+    (order) => order !== undefined && done(order),
+    timeoutMs,
+  );
+  return listed as ListedOrder;
 }
