@@ -21,6 +21,16 @@ export default defineConfig({
         },
       },
       {
+        // Its own stack, whose state store is PostgreSQL: see test/postgres/globalSetup.ts.
+        test: {
+          name: 'postgres',
+          include: ['test/postgres/**/*.test.ts'],
+          globalSetup: ['test/postgres/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // Its own stack, since it kills processes: see test/chaos/chaos.test.ts.
         test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], testTimeout: 600_000 },
       },

@@ -1,6 +1,6 @@
 // Obtains everything the system runs on, from package registries only (see ../shared/RUNTIME.md):
-// daprd, placement and scheduler built from the dapr Go module, the Dapr CLI from its Go module, Redis and
-// Chromium from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
+// daprd, placement and scheduler built from the dapr Go module, the Dapr CLI from its Go module, Redis,
+// Chromium and (for the tests) PostgreSQL from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
 // and new enough (ours or the user's) is reused, and a user's own files are never overwritten.
 import { createHash } from 'node:crypto';
 import {
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { postgresBinDir, postgresVersion } from './lib/postgres.ts';
 import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
 import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
 import { info, main, Stop, step } from './lib/ui.ts';
@@ -275,10 +276,28 @@ export async function ensureChromium(): Promise<string> {
   return which('chromium') ?? '/usr/bin/chromium';
 }
 
+/**
+ * PostgreSQL's server binaries, for the test run on PostgreSQL (it starts a throwaway cluster of its own;
+ * Debian's package also sets up a system cluster, which we leave alone).
+ */
+export async function ensurePostgres(): Promise<string> {
+  let binDir = postgresBinDir();
+  if (!binDir) {
+    await aptInstall(['postgresql'], 'the test run on PostgreSQL');
+    binDir = postgresBinDir();
+    if (!binDir) throw new Stop('apt installed postgresql, yet no initdb and postgres are to be found');
+  }
+  const version = await postgresVersion(binDir);
+  info(`✓ PostgreSQL${version ? ` ${version}` : ''} server (${binDir})`);
+  return binDir;
+}
+
 export interface BootstrapOptions {
   /** Reuse a Redis on :6379 and a Zipkin on :9411 (npm start); the tests run their own. */
   reuseRunning: boolean;
   chromium: boolean;
+  /** PostgreSQL's server, which only the tests use. */
+  postgres?: boolean;
 }
 
 /** Everything, in order; returns the Dapr CLI to use. */
@@ -288,6 +307,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<{ cli: strin
   await ensureRedis(options);
   await ensureZipkin(options);
   if (options.chromium) await ensureChromium();
+  if (options.postgres) await ensurePostgres();
   return { cli };
 }
 

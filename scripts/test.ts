@@ -1,6 +1,6 @@
 // `npm test`: the whole suite. Bootstrap (so a first run shows its progress), typecheck, lint, unit tests,
-// the integration tests on a private real Dapr stack, then a short chaos run on another. Ends with one
-// plain "N passed, N failed" line.
+// the integration tests on a private real Dapr stack, the walkthrough again on a stack whose state store
+// is PostgreSQL, then a short chaos run on another. Ends with one plain "N passed, N failed" line.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
@@ -32,13 +32,14 @@ async function inherit(title: string, command: string, args: string[]): Promise<
 
 main(async () => {
   const began = Date.now();
-  await bootstrap({ reuseRunning: false, chromium: true });
+  await bootstrap({ reuseRunning: false, chromium: true, postgres: true });
   await inherit('typecheck', 'npx', ['tsc', '--noEmit']);
   await inherit('lint', 'npx', ['biome', 'check', '.']);
 
   // The chaos test kills processes of a stack of its own: it runs after the others, not beside them.
   const runs = [
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
+    { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
     { title: 'chaos test (short form; npm run test:chaos for the full one)', projects: ['chaos'] },
   ];
   const total = { passed: 0, failed: 0, skipped: 0 };

@@ -74,20 +74,26 @@ export async function getOrder(id: string): Promise<OrderView> {
   return (await call<OrderView>('orderprocessing', `/orders/${id}`)).body;
 }
 
-/** Polls the order until `done` holds (or fails the test after `timeoutMs`). */
-export async function waitForOrder(
-  id: string,
-  done: (order: OrderView) => boolean,
-  timeoutMs = 30_000,
-): Promise<OrderView> {
+/** Reads until `done` holds for what was read; fails the test after `timeoutMs`, showing the last read. */
+export async function pollUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: OrderView | undefined;
+  let last: T | undefined;
   while (Date.now() < deadline) {
-    last = await getOrder(id);
+    last = await read();
     if (done(last)) return last;
     await sleep(100);
   }
-  throw new Error(`order ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  throw new Error(`${what} within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
+
+/** Polls the order until `done` holds (or fails the test after `timeoutMs`). */
+export function waitForOrder(id: string, done: (order: OrderView) => boolean, timeoutMs = 30_000): Promise<OrderView> {
+  return pollUntil(`order ${id} did not get there`, () => getOrder(id), done, timeoutMs);
 }
 
 export const finished = (order: OrderView) => ['COMPLETED', 'FAILED', 'TERMINATED'].includes(order.status);
@@ -110,14 +116,11 @@ export async function timeline(orderId: string): Promise<{ kind: string; text: s
 }
 
 /** Notifications travel through pub/sub: wait until the order's timeline holds `kind`. */
-export async function waitForNotification(orderId: string, kind: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const events = await timeline(orderId);
-    if (events.some((event) => event.kind === kind)) return events;
-    await sleep(100);
-  }
-  throw new Error(
-    `no ${kind} notification for ${orderId} within ${timeoutMs} ms: ${JSON.stringify(await timeline(orderId))}`,
+export function waitForNotification(orderId: string, kind: string, timeoutMs = 10_000) {
+  return pollUntil(
+    `no ${kind} notification for ${orderId}`,
+    () => timeline(orderId),
+    (events) => events.some((event) => event.kind === kind),
+    timeoutMs,
   );
 }

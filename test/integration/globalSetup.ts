@@ -21,14 +21,19 @@ export const TEST_ENV = {
     RETRY_INITIAL_DELAY: '200ms',
     RETRY_MAX_DELAY: '1s',
     RETRY_MAX_ELAPSED: '5s',
+    // The watchdog looks often. No order of the other tests runs for 10 s outside its approval wait (a
+    // shipping failure ends within 3 s); an order left waiting for approval over 3 s of its 6 s is warned
+    // of, which only the approval-timeout tests do, and they do not count notifications.
+    WATCHDOG_INTERVAL: '250ms',
+    WATCHDOG_STALLED_AFTER: '10s',
+    WATCHDOG_APPROVAL_WARNING: '3s',
   },
   // Few oranges, so that parallel orders compete for the last units.
   inventory: { INVENTORY_STOCK: 'oranges=5' },
 };
 
-export default async function setup(project: TestProject) {
-  await bootstrap({ reuseRunning: false, chromium: false });
-  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1', tracing: true });
+/** Starts the stack (stopped again if it fails to) and gives the tests its endpoints and tokens. */
+export async function startStackFor(project: TestProject, stack: TestStack): Promise<void> {
   try {
     await stack.start();
   } catch (error) {
@@ -41,6 +46,12 @@ export default async function setup(project: TestProject) {
   project.provide('zipkinUrl', stack.zipkinUrl ?? '');
   const { approvers, admin, appApiToken, env } = stack.credentials;
   project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
+}
+
+export default async function setup(project: TestProject) {
+  await bootstrap({ reuseRunning: false, chromium: false });
+  const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1', tracing: true });
+  await startStackFor(project, stack);
   return async () => {
     await stack.stop();
   };

@@ -1,84 +1,20 @@
-// The walkthrough of the README, on the real Dapr runtime: every path an order can take.
+// The walkthrough of the README, on the real Dapr runtime: every path an order can take (the main ones are
+// in walkthrough.ts, which the PostgreSQL run shares).
 import { describe, expect, it } from 'vitest';
-import {
-  call,
-  finished,
-  getOrder,
-  ledger,
-  placeOrder,
-  stock,
-  waitForNotification,
-  waitForOrder,
-  waitingForApproval,
-} from './client.ts';
+import { call, finished, getOrder, ledger, placeOrder, stock, waitForNotification, waitForOrder } from './client.ts';
+import { approvedBigOrder, autoApprovedOrder, BIG_ORDER, rejectedBigOrder, shippingFailure } from './walkthrough.ts';
 
 describe('an order under $1000', () => {
-  it('is charged, shipped and completed without anyone approving it', async () => {
-    const before = await stock();
-    const answer = await call<{ id: string }>('orderprocessing', '/orders', {
-      body: { customer: 'Riley', items: ['milk', 'bread'], total: 12.5 },
-    });
-    expect(answer.status).toBe(202);
-    expect(answer.body.id).toMatch(/^order_riley_[a-z0-9]{5}$/);
-    expect(answer.headers.get('location')).toMatch(new RegExp(`/orders/${answer.body.id}$`));
-
-    const order = await waitForOrder(answer.body.id, finished);
-    expect(order.status).toBe('COMPLETED');
-    expect(order.order_result).toEqual({ id: answer.body.id, success: true, message: 'Order processed successfully' });
-    expect(order.details).toEqual({ customer: 'Riley', items: ['milk', 'bread'], total: 12.5 });
-
-    expect(await ledger(order.id)).toMatchObject([{ kind: 'charge', amount: 12.5 }]);
-    const after = await stock();
-    expect(after.milk).toBe((before.milk ?? 0) - 1);
-    expect(after.bread).toBe((before.bread ?? 0) - 1);
-    expect((await call('shipping', `/shipping/${order.id}`)).status).toBe(200);
-
-    const events = await waitForNotification(order.id, 'shipped');
-    expect(events.map((event) => event.kind)).toEqual(['received', 'stock_reserved', 'paid', 'shipped']);
-    expect(events[0]?.text).toBe('Received order for Riley: [milk, bread]. Total = 12.5');
-  });
+  it('is charged, shipped and completed without anyone approving it', autoApprovedOrder);
 });
 
 describe('an order of $1000 or more', () => {
-  const bigOrder = { customer: 'Riley', items: ['milk', 'bread', 'iPhone'], total: 1299.0 };
-
-  it('waits for approval, and completes once approved', async () => {
-    const id = await placeOrder(bigOrder);
-    await waitForOrder(id, waitingForApproval);
-    expect((await waitForNotification(id, 'waiting_for_approval')).at(-1)?.text).toMatch(/Deadline = \d{4}-/);
-
-    const approval = await call('orderprocessing', `/orders/${id}/approve`, {
-      body: { approver: 'Chris', approved: true },
-      as: 'chris',
-    });
-    expect(approval.status).toBe(202);
-
-    const order = await waitForOrder(id, finished);
-    expect(order.status).toBe('COMPLETED');
-    expect(order.order_result?.success).toBe(true);
-    const events = await waitForNotification(id, 'shipped');
-    expect(events.find((event) => event.kind === 'approved')?.text).toBe('Order was approved by chris.');
-    expect(await ledger(id)).toMatchObject([{ kind: 'charge', amount: 1299 }]);
-  });
-
-  it('gives the stock back when rejected, and charges nothing', async () => {
-    const before = await stock();
-    const id = await placeOrder(bigOrder);
-    await waitForOrder(id, waitingForApproval);
-    expect((await stock()).iPhone).toBe((before.iPhone ?? 0) - 1);
-
-    await call('orderprocessing', `/orders/${id}/approve`, { body: { approved: false }, as: 'dana' });
-    const order = await waitForOrder(id, finished);
-    expect(order.status).toBe('COMPLETED');
-    expect(order.order_result?.success).toBe(false);
-    expect(order.order_result?.message).toMatch(/rejected by dana/);
-    expect((await stock()).iPhone).toBe(before.iPhone);
-    expect(await ledger(id)).toEqual([]);
-  });
+  it('waits for approval, and completes once approved', approvedBigOrder);
+  it('gives the stock back when rejected, and charges nothing', rejectedBigOrder);
 
   it('gives the stock back when nobody approves it before the deadline', async () => {
     const before = await stock();
-    const id = await placeOrder(bigOrder);
+    const id = await placeOrder(BIG_ORDER);
     const order = await waitForOrder(id, finished, 20_000); // APPROVAL_TIMEOUT is 6 s in the test stack
     expect(order.status).toBe('COMPLETED');
     expect(order.order_result?.success).toBe(false);
@@ -107,29 +43,7 @@ describe('an order of $1000 or more', () => {
 });
 
 describe('when shipping is in maintenance', () => {
-  it('refunds the charge, releases the stock and fails the order with the 503', async () => {
-    expect((await call('shipping', '/shipping/deactivate', { method: 'POST', as: 'admin' })).status).toBe(200);
-    try {
-      const before = await stock();
-      const id = await placeOrder({ customer: 'Sam', items: ['apples', 'apples'], total: 4 });
-      const order = await waitForOrder(id, finished);
-      expect(order.status).toBe('FAILED');
-      expect(order.failure_details?.message).toMatch(/503/);
-      expect(order.failure_details?.message).toMatch(/deactivated for maintenance/);
-
-      const entries = await ledger(id);
-      expect(entries.map((entry) => entry.kind)).toEqual(['charge', 'refund']);
-      expect(entries.every((entry) => entry.amount === 4)).toBe(true);
-      expect((await stock()).apples).toBe(before.apples);
-
-      const events = await waitForNotification(id, 'compensated');
-      expect(events.find((event) => event.kind === 'shipping_failed')?.text).toMatch(
-        /^Error submitting order for shipping: .*503/,
-      );
-    } finally {
-      await call('shipping', '/shipping/activate', { method: 'POST', as: 'admin' });
-    }
-  });
+  it('refunds the charge, releases the stock and fails the order with the 503', shippingFailure);
 });
 
 describe('parallel orders', () => {

@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/runtime.ts';
-import { apps, credentials, finished, getOrder, placeOrder, url, waitForNotification, waitForOrder } from './client.ts';
+import {
+  apps,
+  call,
+  credentials,
+  finished,
+  getOrder,
+  placeOrder,
+  url,
+  waitForNotification,
+  waitForOrder,
+} from './client.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -188,6 +198,21 @@ describe('the notifications page', () => {
     await page.waitForSelector(card(id, 'cancelled'), { timeout: 15_000 });
     expect(await page.textContent(`${card(id)} .reason`)).toBe('rejected');
     expect((await waitForOrder(id, finished)).order_result?.message).toMatch(/rejected by chris/i);
+  });
+
+  it('marks an order the watchdog warns about, until it is no longer waiting', async () => {
+    // In the test stack the watchdog warns 3 s before a 6 s approval deadline.
+    const id = await placeOrder({ customer: 'Wren', items: ['iPhone'], total: 1250 });
+    const mark = `${card(id, 'waiting_for_approval')} .flag[data-flag="approval_deadline_near"]`;
+    await page.waitForSelector(mark, { timeout: 8_000 });
+    expect(await page.textContent(mark)).toBe('⚠ deadline near');
+    expect(await page.$(line(id, 'approval_deadline_near'))).not.toBeNull();
+    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'notifications-page-watchdog.png') });
+
+    await call('orderprocessing', `/orders/${id}/cancel`, { method: 'POST', as: 'chris' });
+    await page.waitForSelector(card(id, 'cancelled'), { timeout: 15_000 });
+    expect(await page.$(`${card(id)} .flag`)).toBeNull();
   });
 
   it('shows a customer named like markup as that text, and runs nothing', async () => {

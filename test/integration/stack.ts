@@ -8,8 +8,9 @@ import { parseAllDocuments } from 'yaml';
 import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { Infra } from '../../scripts/lib/infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from '../../scripts/lib/proc.ts';
-import { daprBin } from '../../scripts/lib/runtime.ts';
+import { daprBin, repoRoot } from '../../scripts/lib/runtime.ts';
 import { sessionCredentials } from '../../scripts/lib/tokens.ts';
+import { STATE_STORE } from '../../services/shared/src/dapr.ts';
 
 export interface AppEndpoints {
   appId: string;
@@ -30,6 +31,11 @@ export interface StackOptions {
    */
   extraApps?: string[];
   /**
+   * A PostgreSQL connection string: the `statestore` component becomes the production example's
+   * PostgreSQL v2 store (actor state too) on that server. Pub/sub stays on Redis.
+   */
+  postgresStateStore?: string;
+  /**
    * Trace everything into a private Zipkin (on a free port, started beside the rest): the sidecars sample
    * every span and the apps export theirs. Without it nothing is sampled and the apps' OpenTelemetry is off.
    */
@@ -43,6 +49,20 @@ interface RunningApp {
   process?: Service;
   /** An extra app: a sidecar without an app port, its app is the caller's business. */
   sidecarOnly?: boolean;
+}
+
+const POSTGRES_STATE_STORE = join(repoRoot, 'deploy/kubernetes/production-examples/statestore-postgresql.yaml');
+
+/**
+ * The repo's state store component as deploy/kubernetes/production-examples has it on PostgreSQL v2 (same
+ * metadata), keeping its name and scopes, with the connection string inline instead of a Kubernetes Secret.
+ */
+function onPostgres(component: Record<string, unknown>, connectionString: string) {
+  const example = parseAllDocuments(readFileSync(POSTGRES_STATE_STORE, 'utf8'))[0]?.toJS();
+  const metadata = (example.spec.metadata as { name: string }[]).map((entry) =>
+    entry.name === 'connectionString' ? { name: entry.name, value: connectionString } : entry,
+  );
+  return { ...component, spec: { ...example.spec, metadata } };
 }
 
 function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, name: string, value: string) {
@@ -76,6 +96,11 @@ export class TestStack {
 
   url(appId: string): string {
     return `http://127.0.0.1:${this.endpoints(appId).appPort}`;
+  }
+
+  /** The stack's own Redis (pub/sub, and the state store unless it is on PostgreSQL). */
+  get redisPort(): number {
+    return this.infra?.options.ports.redis ?? 0;
   }
 
   get logDir(): string {
@@ -163,10 +188,15 @@ export class TestStack {
   /** The repo's components and configuration, pointed at this stack's Redis and name-resolution file. */
   private writeResources(resourcesPath: string, configFilePath: string, redisPort: number): void {
     mkdirSync(this.resourcesDir, { recursive: true });
+    const postgres = this.options.postgresStateStore;
     for (const file of readdirSync(resourcesPath).filter((name) => /\.ya?ml$/.test(name))) {
       const source = join(resourcesPath, file);
       if (source === configFilePath) continue;
-      const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => doc.toJS());
+      const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => {
+        const component = doc.toJS();
+        const swap = postgres !== undefined && component?.metadata?.name === STATE_STORE;
+        return swap ? onPostgres(component, postgres) : component;
+      });
       for (const doc of docs) {
         if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
         const extra = this.options.extraApps ?? [];

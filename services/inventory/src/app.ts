@@ -31,6 +31,8 @@ export function buildApp({ config, state }: InventoryDeps) {
   app.addHook('onListen', () => {
     stock.initialise().catch((error: unknown) => app.log.warn({ err: error }, 'initial stock not written yet'));
   });
+  // Marks still being cleared in the background finish before the process goes.
+  app.addHook('onClose', () => stock.settled());
   registerRoutes(app, stock);
   return app;
 }

@@ -3,13 +3,16 @@
 // Two kinds of keys: `stock` holds the counts of every item plus a small set of operations in flight, and
 // `reservation:<orderId>` records the outcome for an order. Redis transactions do not roll back, so a
 // change must never need two keys to agree: the count change and the in-flight mark (which carries the
-// items) are one ETag-checked write of `stock`, the order's record follows, and the mark is cleared last.
-// A crash between any two of these writes is repaired by the retry, which finds the mark and does not
-// apply the change twice. Duplicate calls for one order that overlap (a retry racing a slow first call)
-// take turns in this process. Every order changes `stock`, so its changes are group-committed: those
-// that arrive while a write is under way go together in the next one (one read and one ETag-checked
-// write for many orders, instead of one each plus a retry per collision). Running several inventory replicas on Redis would need more than that: a
-// store whose transactions roll back (e.g. PostgreSQL), so that counts and record are one write.
+// items) are one ETag-checked write of `stock`, the order's record follows, and the mark is cleared last
+// (in the background: the answer does not wait for it). A crash between any two of these writes is
+// repaired by the retry, which finds the mark and does not apply the change twice.
+//
+// Duplicate calls for one order that overlap (a retry racing a slow first call) take turns in this
+// process. Every order changes `stock`, so its changes are group-committed: those that arrive while a
+// write is under way go together in the next one (one read and one ETag-checked write for many orders,
+// instead of one each plus a retry per collision). Running several inventory replicas on Redis would
+// need more than that: a store whose transactions roll back (e.g. PostgreSQL), so that counts and record
+// are one write.
 
 import { EtagMismatch } from '#shared/dapr.ts';
 import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
@@ -55,6 +58,7 @@ export class Stock {
   /** The operation under way per order: a duplicate waits for it instead of racing it. */
   private readonly perOrder = new KeyedLanes();
   private readonly stockWrites: GroupCommit<StockChange, Outcome>;
+  private readonly clearing = new Set<Promise<void>>();
 
   constructor(
     private readonly dapr: StateClient,
@@ -69,12 +73,14 @@ export class Stock {
    * may still be loading its components); a failure is retried by the next operation.
    */
   initialise(): Promise<void> {
-    this.initialised ??= updateState<StockDocument, void>(this.dapr, STOCK_KEY, (current) =>
-      current ? { result: undefined } : { next: { counts: this.initialCounts, inFlight: {} }, result: undefined },
-    ).catch((error: unknown) => {
-      this.initialised = undefined;
-      throw error;
-    });
+    this.initialised ??= updateState<StockDocument, StockDocument | undefined>(this.dapr, STOCK_KEY, (current) =>
+      current ? { result: current } : { next: { counts: this.initialCounts, inFlight: {} }, result: undefined },
+    )
+      .then((found) => this.clearSettledMarks(found))
+      .catch((error: unknown) => {
+        this.initialised = undefined;
+        throw error;
+      });
     return this.initialised;
   }
 
@@ -109,7 +115,7 @@ export class Stock {
 
       const status = short.length > 0 ? 'rejected' : 'reserved';
       await this.record({ orderId, items, status, short }, 'new');
-      await this.clearInFlight(orderId);
+      this.clearInFlightLater(orderId);
       return { orderId, reserved: status === 'reserved', short };
     });
   }
@@ -142,7 +148,7 @@ export class Stock {
       if (!items) return { orderId, released: false };
 
       await this.record({ orderId, items, status: 'released', short: [] }, recorded ? 'existing' : 'new');
-      await this.clearInFlight(orderId);
+      this.clearInFlightLater(orderId);
       return { orderId, released: true };
     });
   }
@@ -191,6 +197,32 @@ export class Stock {
       }
     }
     await updateState<Reservation, void>(this.dapr, key, () => ({ next: reservation, result: undefined }));
+  }
+
+  /**
+   * Once the record is written the mark has done its job: it is cleared by the next group commit, and
+   * the answer does not wait for that. A mark left by a crash in between is cleared at the next start
+   * (clearSettledMarks) or by the order's next call.
+   */
+  private clearInFlightLater(orderId: string): void {
+    const clearing = this.clearInFlight(orderId).catch(() => undefined);
+    this.clearing.add(clearing);
+    void clearing.then(() => this.clearing.delete(clearing));
+  }
+
+  /** Resolves once the marks being cleared in the background are (on shutdown, and for tests). */
+  async settled(): Promise<void> {
+    await Promise.all(this.clearing);
+  }
+
+  /** At start: clears the marks whose order already has the matching final record. */
+  private async clearSettledMarks(doc: StockDocument | undefined): Promise<void> {
+    for (const [orderId, mark] of Object.entries(doc?.inFlight ?? {})) {
+      const recorded = await this.reservation(orderId);
+      const settled =
+        mark.op === 'reserve' ? recorded && recorded.status !== 'released' : recorded?.status === 'released';
+      if (settled) await this.clearInFlight(orderId);
+    }
   }
 
   private async clearInFlight(orderId: string): Promise<void> {

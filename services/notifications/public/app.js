@@ -15,6 +15,12 @@ const STATE_LABELS = {
   cancelled: 'cancelled',
 };
 
+const FLAG_LABELS = { stalled: 'stalled', approval_deadline_near: 'deadline near' };
+const FLAG_TITLES = {
+  stalled: 'The watchdog found this order running for too long: see its notifications.',
+  approval_deadline_near: 'Its approval deadline is near: approve or reject it soon.',
+};
+
 const byId = (id) => document.getElementById(id);
 const ui = {
   connection: byId('connection'),
@@ -171,7 +177,16 @@ function buildCard(summary) {
   link.title = 'show only this order';
   const badge = el('span', 'state', STATE_LABELS[state] ?? state);
   badge.dataset.state = state;
-  head.append(link, badge);
+  const badges = el('span', 'badges');
+  // What the stuck-order watchdog raised, while it still applies: a mark before the state.
+  for (const flag of summary.flags ?? []) {
+    const mark = el('span', 'flag', `⚠ ${FLAG_LABELS[flag] ?? flag}`);
+    mark.dataset.flag = flag;
+    mark.title = FLAG_TITLES[flag] ?? '';
+    badges.append(mark);
+  }
+  badges.append(badge);
+  head.append(link, badges);
 
   const meta = el('div', 'order-meta');
   meta.append(

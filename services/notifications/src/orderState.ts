@@ -4,6 +4,8 @@ import {
   type Notification,
   type NotificationKind,
   NotificationKind as NotificationKindSchema,
+  WATCHDOG_FLAGS,
+  type WatchdogFlag,
 } from '#shared/messages.ts';
 
 export const ORDER_STATES = [
@@ -26,13 +28,28 @@ export interface DerivedState {
   reason?: string;
   /** While waiting for approval: when the order is released unless someone approves it. */
   deadline?: string;
+  /** What orderprocessing's watchdog raised about the order, while it still applies (the page marks it). */
+  flags?: WatchdogFlag[];
 }
 
 const DEADLINE = /Deadline = (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/;
 const RECEIVED = /^Received order for (.*): \[[^\]]*\]\. Total = [\d.]+$/s;
 
-export function deriveState(events: readonly Pick<Notification, 'kind' | 'text'>[]): DerivedState {
+type StateEvent = Pick<Notification, 'kind' | 'text' | 'deadline'>;
+
+export function deriveState(events: readonly StateEvent[]): DerivedState {
   const byKind = new Map(events.map((event) => [event.kind, event]));
+  const derived = stateOf(byKind);
+  // A stalled order stays marked until it ends; "deadline near" only while it still waits.
+  const applies = (flag: WatchdogFlag) =>
+    flag === 'stalled' ? !FINAL.has(derived.state) : derived.state === 'waiting_for_approval';
+  const flags = WATCHDOG_FLAGS.filter((flag) => byKind.has(flag) && applies(flag));
+  return flags.length > 0 ? { ...derived, flags } : derived;
+}
+
+const FINAL = new Set<OrderState>(['shipped', 'failed', 'cancelled']);
+
+function stateOf(byKind: ReadonlyMap<NotificationKind, StateEvent>): DerivedState {
   const has = (kind: NotificationKind) => byKind.has(kind);
   if (has('shipped')) return { state: 'shipped' };
   if (has('payment_failed')) return { state: 'failed', reason: 'payment failed' };
@@ -45,7 +62,7 @@ export function deriveState(events: readonly Pick<Notification, 'kind' | 'text'>
   if (has('approved')) return { state: 'approved' };
   const waiting = byKind.get('waiting_for_approval');
   if (waiting) {
-    const deadline = DEADLINE.exec(waiting.text)?.[1];
+    const deadline = waiting.deadline ?? DEADLINE.exec(waiting.text)?.[1];
     return deadline ? { state: 'waiting_for_approval', deadline } : { state: 'waiting_for_approval' };
   }
   return { state: 'received' };

@@ -88,6 +88,43 @@ describe('deriveState', () => {
   });
 });
 
+describe('the watchdog’s flags', () => {
+  const state = (...list: NotificationKind[]) => deriveState(list.map((kind) => ({ kind, text: TEXTS[kind] ?? '' })));
+
+  it('mark an order while they still apply: stalled until it ends, deadline near while it waits', () => {
+    expect(state('received', 'paid', 'stalled')).toEqual({ state: 'paid', flags: ['stalled'] });
+    expect(state('received', 'paid', 'stalled', 'shipped')).toEqual({ state: 'shipped' });
+    expect(state('received', 'waiting_for_approval', 'approval_deadline_near')).toEqual({
+      state: 'waiting_for_approval',
+      deadline: '2026-01-02T12:00:02.000Z',
+      flags: ['approval_deadline_near'],
+    });
+    expect(state('waiting_for_approval', 'approval_deadline_near', 'approved')).toEqual({ state: 'approved' });
+    expect(state('waiting_for_approval', 'approval_deadline_near', 'approval_timed_out')).toMatchObject({
+      state: 'cancelled',
+    });
+  });
+
+  it('leave the timeline in workflow order, after the step they were raised in', async () => {
+    const { model, timeline } = setup();
+    await model.record(note('received', 1));
+    await model.record(note('paid', 2));
+    await model.record(note('stalled', 3));
+    expect(kinds(timeline())).toEqual(['received', 'paid', 'stalled']);
+    expect((await model.recent()).orders[0]).toMatchObject({ state: 'paid', flags: ['stalled'], version: 3 });
+  });
+});
+
+describe('a deadline', () => {
+  it('comes from the notification’s own field when it has one', () => {
+    const deadline = '2026-01-05T00:00:00.000Z';
+    expect(deriveState([{ kind: 'waiting_for_approval', text: 'Waiting for approval', deadline }])).toEqual({
+      state: 'waiting_for_approval',
+      deadline,
+    });
+  });
+});
+
 describe('customerOf', () => {
   it('takes the notification field, else parses the received text, keeping markup as plain text', () => {
     expect(customerOf([{ kind: 'paid', text: '', customer: 'Sam' }])).toBe('Sam');

@@ -8,11 +8,15 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseApprovers } from '#shared/auth.ts';
 import { duration, loadConfig } from '#shared/config.ts';
-import { DaprHttpClient } from '#shared/dapr.ts';
+import { DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
+import type { Notification } from '#shared/messages.ts';
 import { routeSdkConsoleLogs, sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
+import { registerListRoute } from './listRoute.ts';
+import { OrderIndex } from './orderIndex/orderIndex.ts';
 import { type OrderBook, WorkflowOrderBook } from './orders.ts';
 import { registerRoutes } from './routes.ts';
+import { Watchdog } from './watchdog.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
@@ -37,6 +41,12 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
       /** Workflow and activity work items this app runs at once (the SDK's own limit is 10). */
       WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
+      /** How often the stuck-order watchdog looks (0s: never). */
+      WATCHDOG_INTERVAL: duration.prefault('30s'),
+      /** An order running this long, not counting its approval wait, is flagged as stalled. */
+      WATCHDOG_STALLED_AFTER: duration.prefault('5m'),
+      /** An order still waiting for approval this long before its deadline is flagged (at most halfway). */
+      WATCHDOG_APPROVAL_WARNING: duration.prefault('1h'),
       /** Zipkin's UI, for the trace links of GET /orders/:id. */
       ZIPKIN_URL: z.url().default('http://localhost:9411'),
     },
@@ -48,10 +58,20 @@ export interface OrderAppDeps {
   config: OrderConfig;
   /** Defaults to the Dapr workflow engine behind the sidecar, with this app as its worker. */
   orders?: OrderBook;
+  /** The order index (GET /orders); defaults to one in the sidecar's state store, with the engine only. */
+  index?: OrderIndex;
 }
 
-export function buildApp({ config, orders }: OrderAppDeps) {
+export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
   const app = createServiceApp({ name: 'orderprocessing', logLevel: config.LOG_LEVEL });
+  const sidecar = DaprHttpClient.forSidecar(config);
+  const index =
+    givenIndex ??
+    (orders
+      ? undefined
+      : new OrderIndex(sidecar, {
+          onBackgroundError: (error) => app.log.warn({ err: error }, 'order index: a background write failed'),
+        }));
 
   let book = orders;
   if (!book) {
@@ -74,8 +94,9 @@ export function buildApp({ config, orders }: OrderAppDeps) {
       logger,
       grpcOptions: { interceptors: [unsampledInterceptor] },
     }).registerWorkflowWithName(ORDER_WORKFLOW, traceWorkflow(ORDER_WORKFLOW, orderWorkflow));
-    const sidecar = DaprHttpClient.forSidecar(config);
-    for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
+    // Each step's notifications also go into the index, beside their publish.
+    const onNotification = index && ((notification: Notification) => index.record(notification));
+    for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar, onNotification }))) {
       runtime.registerActivityWithName(name, traceActivity(name, activity));
     }
     if (!widenWorker(runtime, config.WORKFLOW_CONCURRENCY)) {
@@ -86,9 +107,32 @@ export function buildApp({ config, orders }: OrderAppDeps) {
       () => waitForSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT),
       app.log,
     );
-    app.addHook('onListen', () => worker.start());
+    const watchdog =
+      index &&
+      new Watchdog({
+        index,
+        publish: (notification) => sidecar.publish(NOTIFICATIONS_TOPIC, notification),
+        settings: {
+          intervalMs: config.WATCHDOG_INTERVAL,
+          stalledAfterMs: config.WATCHDOG_STALLED_AFTER,
+          approvalWarningMs: config.WATCHDOG_APPROVAL_WARNING,
+        },
+        log: app.log,
+      });
+    app.addHook('onListen', () => {
+      worker.start();
+      watchdog?.start();
+    });
     app.addHook('onClose', async () => {
-      await worker.stop();
+      await Promise.all([worker.stop(), watchdog?.stop()]);
+      await index
+        ?.flush()
+        .catch((error: unknown) =>
+          app.log.warn(
+            { err: error },
+            'order index: removals from the running set not written (the watchdog drops them)',
+          ),
+        );
       await client.stop().catch(() => undefined);
     });
     book = new WorkflowOrderBook(client);
@@ -120,6 +164,10 @@ export function buildApp({ config, orders }: OrderAppDeps) {
     zipkinUrl: config.ZIPKIN_URL,
   };
   // Registered after swagger, so that the OpenAPI document sees every route.
-  app.register(async (scoped) => registerRoutes(scoped as typeof app, routes));
+  app.register(async (scoped) => {
+    registerRoutes(scoped as typeof app, { ...routes, index });
+    if (index)
+      registerListRoute(scoped as typeof app, { index, approvers: routes.approvers, adminToken: routes.adminToken });
+  });
   return app;
 }

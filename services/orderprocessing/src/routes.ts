@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import type { OrderBook } from './orders.ts';
 import {
   ApprovalRequest,
@@ -27,6 +28,8 @@ export interface OrderRoutesOptions {
   retry: RetryPolicy;
   /** Base of the Location header, e.g. http://localhost:3000. */
   publicUrl: string;
+  /** The order index, told of purges (GET /orders leaves them out). */
+  index?: Pick<OrderIndex, 'markPurged'> | undefined;
   /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
   zipkinUrl: string;
 }
@@ -154,6 +157,7 @@ export function registerRoutes(app: ServiceApp, options: OrderRoutesOptions): vo
         throw new HttpProblem(409, `order ${id} is ${found.view.status}: only a finished order can be purged`);
       }
       await orders.purge(id);
+      await options.index?.markPurged(id);
       return { message: `order ${id} purged` };
     },
   );

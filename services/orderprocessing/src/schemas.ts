@@ -1,7 +1,7 @@
 // The public API's shapes: validation, TypeScript types and (later) the OpenAPI document come from these.
 
 import { z } from 'zod';
-import { Amount, ItemName } from '#shared/messages.ts';
+import { Amount, ItemName, NotificationKind, WATCHDOG_FLAGS } from '#shared/messages.ts';
 
 export const OrderRequest = z.strictObject({
   customer: z.string().trim().min(1).max(64),
@@ -61,3 +61,45 @@ export const OrderView = z.object({
 export type OrderView = z.infer<typeof OrderView>;
 
 export const Message = z.object({ message: z.string() });
+
+// GET /orders: the index of orders (see orderIndex/), newest first, in pages.
+
+export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED']);
+/** The workflow's steps (the watchdog's flags are not steps: see `flags`). */
+export const OrderStep = NotificationKind.exclude(WATCHDOG_FLAGS);
+
+export const OrderListQuery = z.strictObject({
+  status: ListedStatus.optional(),
+  /** The order's latest step, e.g. waiting_for_approval or paid. */
+  last_step: OrderStep.optional(),
+  /** The customer's name, in any case. */
+  customer: z.string().trim().min(1).max(64).optional(),
+  /** Created at or after this time. */
+  from: z.iso.datetime({ offset: true }).optional(),
+  /** Created before this time. */
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** `next_cursor` of the page before. */
+  cursor: z.string().min(1).max(400).optional(),
+});
+export type OrderListQuery = z.infer<typeof OrderListQuery>;
+
+export const OrderListItem = z.object({
+  id: z.string(),
+  customer: z.string(),
+  status: ListedStatus,
+  last_step: OrderStep,
+  created_time: z.iso.datetime(),
+  last_updated_time: z.iso.datetime(),
+  /** While the order waits for approval. */
+  approval_deadline: z.iso.datetime().optional(),
+  /** What the stuck-order watchdog raised about it. */
+  flags: z.array(z.enum(WATCHDOG_FLAGS)),
+});
+export type OrderListItem = z.infer<typeof OrderListItem>;
+
+export const OrderList = z.object({
+  orders: z.array(OrderListItem),
+  /** Pass it as `cursor` for the next page; absent when there is nothing older. */
+  next_cursor: z.string().optional(),
+});

@@ -50,7 +50,7 @@ export type ShipRequest = z.infer<typeof ShipRequest>;
 export const ShipResult = z.object({ orderId: OrderId, shipmentId: z.string(), shippedAt: z.iso.datetime() });
 export type ShipResult = z.infer<typeof ShipResult>;
 
-/** Listed in the order the workflow publishes them. */
+/** Listed in the order the workflow publishes them; the watchdog's flags (not workflow steps) come last. */
 export const NotificationKind = z.enum([
   'received',
   'stock_reserved',
@@ -65,8 +65,16 @@ export const NotificationKind = z.enum([
   'shipping_failed',
   'compensated',
   'shipped',
+  'stalled',
+  'approval_deadline_near',
 ]);
 export type NotificationKind = z.infer<typeof NotificationKind>;
+
+/** Raised by orderprocessing's watchdog about a running order, at most once per order and kind. */
+export const WATCHDOG_FLAGS = ['stalled', 'approval_deadline_near'] as const satisfies readonly NotificationKind[];
+export type WatchdogFlag = (typeof WATCHDOG_FLAGS)[number];
+export const isWatchdogFlag = (kind: NotificationKind): kind is WatchdogFlag =>
+  (WATCHDOG_FLAGS as readonly NotificationKind[]).includes(kind);
 
 /** One step of one order, published to topic `notifications`. `id` is stable, so redeliveries dedupe. */
 export const Notification = z.object({
@@ -77,5 +85,7 @@ export const Notification = z.object({
   text: z.string(),
   /** The order's customer, for display (optional: notifications published before it existed lack it). */
   customer: z.string().optional(),
+  /** On `waiting_for_approval`: when the order is released unless someone approves it. */
+  deadline: z.iso.datetime().optional(),
 });
 export type Notification = z.infer<typeof Notification>;

@@ -62,8 +62,10 @@ export class FakeState implements StateClient {
       }
     }
 
-    // All or nothing, like a Dapr bulk save with first-write concurrency: with an ETag only if it still
-    // matches, without one only if the key does not exist yet (a create).
+    // First-write concurrency, as daprd applies it: with an ETag only if it still matches, without one
+    // only if the key does not exist yet (a create). The fake checks every item before writing any; a real
+    // bulk save promises no such thing (Redis and PostgreSQL write item by item), which is why the
+    // services save one key per call.
     for (const item of items) {
       const stored = this.data.get(item.key);
       if (item.etag === undefined ? stored !== undefined : stored?.etag !== item.etag) {

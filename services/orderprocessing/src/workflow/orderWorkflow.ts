@@ -93,10 +93,13 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   let approved: News | undefined;
   if (order.total >= APPROVAL_THRESHOLD) {
     const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
-    yield* notify(
-      'waiting_for_approval',
-      `Waiting for approval: the total of ${dollars(order.total)} is ${dollars(APPROVAL_THRESHOLD)} or more. Deadline = ${deadline.toISOString()}`,
-    );
+    yield* run('notify', {
+      ...news(
+        'waiting_for_approval',
+        `Waiting for approval: the total of ${dollars(order.total)} is ${dollars(APPROVAL_THRESHOLD)} or more. Deadline = ${deadline.toISOString()}`,
+      ),
+      deadline: deadline.toISOString(), // as data too, for the index and the watchdog
+    });
     ctx.setCustomStatus(WAITING_FOR_APPROVAL);
     const approval = ctx.waitForExternalEvent(APPROVAL_EVENT);
     const cancel = ctx.waitForExternalEvent(CANCEL_EVENT);

@@ -37,7 +37,7 @@ export function classify(error: unknown): Error {
     return new (transient ? TransientError : PermanentError)(`${error.message} (HTTP ${error.status})`);
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new TransientError(message); // fetch failed, connection refused, aborted by our timeout
+  return new TransientError(message); // connection refused or reset, no answer within our timeout
 }
 
 /** FNV-1a: a small deterministic hash, so jitter is the same on every replay. */

@@ -1,0 +1,330 @@
+// The index of orders in orderprocessing's state store, kept current by the workflow's own steps (Dapr
+// workflows have no list API). There is no key that every order rewrites:
+//
+//   index:order:<id>         one small record per order (status, last step, approval wait, flags), written
+//                            by that order's steps only: optimistic read-modify-write, no contention.
+//   index:bucket:<time>      the ids of the orders created in one 10-second bucket, appended once per order
+//                            (when it is received); changes arriving together are written together.
+//   index:day:<date>         the buckets of a day that hold orders, and index:days the days: both change
+//                            only when a bucket or a day gets its first order. The list walks these.
+//   index:running:<n>        a few shards of the set of running orders (by a hash of the id), for the
+//                            watchdog: added when received, changed when the approval wait begins or
+//                            ends, removed when the order ends. Removals are not waited for: they ride
+//                            along with the shard's next write (or a flush a second later); one that is
+//                            lost leaves a stale entry, which the watchdog drops after reading the record.
+//
+// Record and bucket writes are awaited by the step (beside its publish), so an order the API accepted is
+// listed once its first step is done. The record is the truth; the running set is only a shortlist.
+
+import { EtagMismatch } from '#shared/dapr.ts';
+import { isWatchdogFlag, type Notification, type WatchdogFlag } from '#shared/messages.ts';
+import { type StateClient, updateState } from '#shared/state.ts';
+import { BatchedUpdates } from './batched.ts';
+import {
+  advanceRecord,
+  changeRunning,
+  ENDINGS,
+  type IndexedOrder,
+  newRecord,
+  type RunningEntry,
+  runningEntryOf,
+} from './model.ts';
+
+export const BUCKET_MS = 10_000;
+
+export interface BucketEntry {
+  id: string;
+  /** Creation time (ms): the record's `createdAt`. */
+  at: number;
+  customer: string;
+}
+export interface Bucket {
+  entries: BucketEntry[];
+}
+export interface DayBuckets {
+  /** Starts (ms) of the day's buckets that hold orders, ascending. */
+  buckets: number[];
+}
+export interface Days {
+  /** YYYY-MM-DD, ascending. */
+  days: string[];
+}
+export interface RunningShard {
+  orders: Record<string, RunningEntry>;
+}
+
+export const recordKey = (id: string) => `index:order:${id}`;
+export const bucketStart = (at: number) => Math.floor(at / BUCKET_MS) * BUCKET_MS;
+export const bucketKey = (start: number) => `index:bucket:${new Date(start).toISOString()}`;
+export const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
+export const dayKey = (day: string) => `index:day:${day}`;
+export const DAYS_KEY = 'index:days';
+export const runningKey = (shard: number) => `index:running:${shard}`;
+
+/** FNV-1a, to spread ids over the running set's shards. */
+function shardOf(id: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % shards;
+}
+
+/** A sorted list with `item` added, or undefined when it is there already. */
+function withItem<T>(list: readonly T[] | undefined, item: T): T[] | undefined {
+  if (list?.includes(item)) return undefined;
+  return [...(list ?? []), item].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface OrderIndexOptions {
+  /** Shards of the running set (a few: the watchdog reads them all). */
+  runningShards?: number;
+  /** How long a removal from the running set may wait for a ride with another write. */
+  removalDelayMs?: number;
+  /** Told of background writes that failed (they are repaired later, but worth a log line). */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export class OrderIndex {
+  readonly shards: number;
+  private readonly buckets: BatchedUpdates<Bucket>;
+  private readonly days: BatchedUpdates<Days>;
+  private readonly dayBuckets: BatchedUpdates<DayBuckets>;
+  private readonly running: BatchedUpdates<RunningShard>;
+  /** Buckets this process has made sure are in the directory (a recent few). */
+  private readonly listed = new Map<number, Promise<void>>();
+  private readonly removals = new Map<number, Set<string>>();
+  private removalTimer: NodeJS.Timeout | undefined;
+  private readonly removalDelayMs: number;
+  private readonly onBackgroundError: (error: unknown) => void;
+
+  constructor(
+    readonly store: StateClient,
+    options: OrderIndexOptions = {},
+  ) {
+    this.shards = options.runningShards ?? 4;
+    this.removalDelayMs = options.removalDelayMs ?? 1000;
+    this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.buckets = new BatchedUpdates(store);
+    this.days = new BatchedUpdates(store);
+    this.dayBuckets = new BatchedUpdates(store);
+    this.running = new BatchedUpdates(store);
+  }
+
+  /**
+   * Takes one step's notification into the index (the activities call it beside the publish). Safe to call
+   * twice or late: nothing moves backwards. Throws when the store fails, so the step is retried.
+   */
+  async record(notification: Notification): Promise<void> {
+    if (isWatchdogFlag(notification.kind)) return;
+    if (notification.kind === 'received') {
+      const [stored] = await Promise.all([
+        this.createRecord(notification),
+        this.file(notification),
+        this.track(notification),
+      ]);
+      await this.fileUnderRecord(stored, notification);
+      return;
+    }
+    const [known] = await Promise.all([this.advance(notification), this.track(notification)]);
+    if (!known) {
+      // The index never heard of this order (placed before it existed): file it under this step's time.
+      const record = newRecord(notification);
+      const running = record.status === 'RUNNING';
+      const [stored] = await Promise.all([
+        this.createRecord(notification),
+        this.file(notification),
+        running ? this.changeRunning(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
+      ]);
+      await this.fileUnderRecord(stored, notification);
+    }
+  }
+
+  /**
+   * The list shows a bucket entry only when its time is the record's creation time. A step tried again
+   * announces itself again, later: when its record was created by the first try, the order is filed under
+   * that time too (the first try may have failed before it filed it).
+   */
+  private async fileUnderRecord(stored: IndexedOrder, notification: Notification): Promise<void> {
+    if (stored.purged || stored.createdAt === notification.time) return;
+    await this.file({ ...notification, time: stored.createdAt, customer: stored.customer });
+  }
+
+  /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
+  async markPurged(id: string): Promise<void> {
+    await updateState<IndexedOrder, void>(this.store, recordKey(id), (current) =>
+      current && !current.purged ? { next: { ...current, purged: true }, result: undefined } : { result: undefined },
+    );
+    await this.changeRunning(id, () => null);
+  }
+
+  async find(id: string): Promise<IndexedOrder | undefined> {
+    return (await this.store.getState<IndexedOrder>(recordKey(id))).value;
+  }
+
+  /** Every entry of the running set (shards read in parallel). */
+  async runningOrders(): Promise<Array<[string, RunningEntry]>> {
+    const shards = await Promise.all(
+      Array.from({ length: this.shards }, (_, n) => this.store.getState<RunningShard>(runningKey(n))),
+    );
+    return shards.flatMap((shard) => Object.entries(shard.value?.orders ?? {}));
+  }
+
+  /** Drops a running-set entry, or sets it anew from the record (the watchdog's repairs). */
+  repairRunning(id: string, record: IndexedOrder | undefined): Promise<void> {
+    const running = record && !record.purged && record.status === 'RUNNING';
+    return this.changeRunning(id, () => (running ? runningEntryOf(record) : null));
+  }
+
+  /** Notes a watchdog flag on the record and on the running entry. */
+  async addFlag(id: string, flag: WatchdogFlag): Promise<void> {
+    const add = <T extends { flags?: WatchdogFlag[] }>(value: T): T | undefined =>
+      value.flags?.includes(flag) ? undefined : { ...value, flags: [...(value.flags ?? []), flag] };
+    await Promise.all([
+      updateState<IndexedOrder, void>(this.store, recordKey(id), (current) => {
+        const next = current && add(current);
+        return next ? { next, result: undefined } : { result: undefined };
+      }),
+      this.changeRunning(id, (entry) => (entry ? add(entry) : undefined)),
+    ]);
+  }
+
+  /** Writes removals that are still waiting for a ride (on shutdown). */
+  async flush(): Promise<void> {
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
+    await Promise.all([...this.removals.keys()].map((shard) => this.writeRemovals(shard)));
+  }
+
+  // ---- the record ---------------------------------------------------------------------------------
+
+  /**
+   * Creates the record (one write, no read); one that exists is left alone, unless it was purged. Returns
+   * the record as stored.
+   */
+  private async createRecord(notification: Notification): Promise<IndexedOrder> {
+    const key = recordKey(notification.orderId);
+    const fresh = newRecord(notification);
+    try {
+      await this.store.saveState([{ key, value: fresh }]);
+      return fresh;
+    } catch (error) {
+      if (!(error instanceof EtagMismatch)) throw error;
+      // The id of a purged order, placed again, starts a new record (a late copy of the old order's step
+      // does not); otherwise someone else created it first.
+      return updateState<IndexedOrder, IndexedOrder>(this.store, key, (current) => {
+        const placedAgain = current?.purged && Date.parse(notification.time) > Date.parse(current.updatedAt);
+        const next = !current || placedAgain ? fresh : advanceRecord(current, notification);
+        return next ? { next, result: next } : { result: current as IndexedOrder };
+      });
+    }
+  }
+
+  /** Moves the record on; false when there is no record. */
+  private advance(notification: Notification): Promise<boolean> {
+    return updateState<IndexedOrder, boolean>(this.store, recordKey(notification.orderId), (current) => {
+      if (!current) return { result: false };
+      const next = advanceRecord(current, notification);
+      return next ? { next, result: true } : { result: true };
+    });
+  }
+
+  // ---- the time buckets -----------------------------------------------------------------------------
+
+  /** Adds the order to its creation bucket, after making sure the directory lists that bucket. */
+  private async file(notification: Notification): Promise<void> {
+    const at = Date.parse(notification.time);
+    const start = bucketStart(at);
+    await this.ensureListed(start);
+    const entry: BucketEntry = { id: notification.orderId, at, customer: notification.customer ?? '' };
+    await this.buckets.update(bucketKey(start), (bucket) =>
+      bucket?.entries.some((known) => known.id === entry.id && known.at === entry.at)
+        ? undefined
+        : { entries: [...(bucket?.entries ?? []), entry] },
+    );
+  }
+
+  /** The directory is written before the bucket, so a crash in between leaves an empty bucket, never a lost one. */
+  private ensureListed(start: number): Promise<void> {
+    let listed = this.listed.get(start);
+    if (!listed) {
+      const day = dayOf(start);
+      listed = Promise.all([
+        this.days.update(DAYS_KEY, (current) => {
+          const days = withItem(current?.days, day);
+          return days && { days };
+        }),
+        this.dayBuckets.update(dayKey(day), (current) => {
+          const buckets = withItem(current?.buckets, start);
+          return buckets && { buckets };
+        }),
+      ]).then(() => undefined);
+      this.listed.set(start, listed);
+      listed.catch(() => this.listed.delete(start));
+      if (this.listed.size > 64) this.listed.delete(this.listed.keys().next().value as number);
+    }
+    return listed;
+  }
+
+  // ---- the running set ------------------------------------------------------------------------------
+
+  private track(notification: Notification): Promise<void> {
+    const { orderId, kind } = notification;
+    if (ENDINGS[kind]) {
+      this.queueRemoval(orderId);
+      return Promise.resolve();
+    }
+    return this.changeRunning(orderId, (entry) => changeRunning(entry, notification));
+  }
+
+  private changeRunning(id: string, change: (entry: RunningEntry | undefined) => RunningEntry | null | undefined) {
+    const shard = shardOf(id, this.shards);
+    const removals = this.takeRemovals(shard);
+    return this.running.update(runningKey(shard), (current) => {
+      const orders = { ...current?.orders };
+      let changed = false;
+      for (const removed of removals) {
+        if (removed in orders) {
+          delete orders[removed];
+          changed = true;
+        }
+      }
+      const next = change(orders[id]);
+      if (next === null && id in orders) {
+        delete orders[id];
+        changed = true;
+      }
+      if (next) {
+        orders[id] = next;
+        changed = true;
+      }
+      return changed ? { orders } : undefined;
+    });
+  }
+
+  private queueRemoval(id: string): void {
+    const shard = shardOf(id, this.shards);
+    const pending = this.removals.get(shard) ?? new Set();
+    pending.add(id);
+    this.removals.set(shard, pending);
+    this.removalTimer ??= setTimeout(() => {
+      this.removalTimer = undefined;
+      void this.flush().catch(this.onBackgroundError);
+    }, this.removalDelayMs).unref();
+  }
+
+  private takeRemovals(shard: number): string[] {
+    const pending = this.removals.get(shard);
+    this.removals.delete(shard);
+    return pending ? [...pending] : [];
+  }
+
+  private writeRemovals(shard: number): Promise<void> {
+    const removals = this.takeRemovals(shard);
+    if (removals.length === 0) return Promise.resolve();
+    return this.running.update(runningKey(shard), (current) => {
+      if (!current || !removals.some((id) => id in current.orders)) return undefined;
+      const orders = { ...current.orders };
+      for (const id of removals) delete orders[id];
+      return { orders };
+    });
+  }
+}

@@ -1,0 +1,158 @@
+// The stuck-order watchdog (an SLA monitor). On an interval it reads the index's running set and flags:
+//   stalled                 an order RUNNING for longer than WATCHDOG_STALLED_AFTER, not counting the time
+//                           it waited for approval (or still waiting long after its deadline: the timer
+//                           that should have ended it did not fire);
+//   approval_deadline_near  an order still waiting for approval WATCHDOG_APPROVAL_WARNING before its
+//                           deadline (or halfway through its wait, when the whole wait is shorter).
+// Each order is flagged at most once per reason: the flag is claimed with a first-write key, so replicas
+// running the same watchdog do not flag twice, then published as a notification (a stable id, so a
+// repeat is dropped downstream) and noted on the index record, where GET /orders shows it.
+import type { FastifyBaseLogger } from 'fastify';
+import { EtagMismatch } from '#shared/dapr.ts';
+import type { Notification, WatchdogFlag } from '#shared/messages.ts';
+import type { IndexedOrder, RunningEntry } from './orderIndex/model.ts';
+import { runningEntryOf } from './orderIndex/model.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
+
+export interface WatchdogSettings {
+  /** How often it looks; 0 turns it off. */
+  intervalMs: number;
+  stalledAfterMs: number;
+  approvalWarningMs: number;
+}
+
+export const claimKey = (flag: WatchdogFlag, orderId: string) => `watchdog:${flag}:${orderId}`;
+
+/** The flags due for an order at `now` that it does not have yet. */
+export function dueFlags(watch: RunningEntry, now: number, settings: WatchdogSettings): WatchdogFlag[] {
+  const raised = new Set(watch.flags ?? []);
+  const due: WatchdogFlag[] = [];
+  const waiting = watch.waitingSince !== undefined && watch.waitedMs === undefined;
+  if (waiting && watch.deadline !== undefined && watch.waitingSince !== undefined) {
+    const window = Math.min(settings.approvalWarningMs, (watch.deadline - watch.waitingSince) / 2);
+    if (now >= watch.deadline - window) due.push('approval_deadline_near');
+    if (now - watch.deadline >= settings.stalledAfterMs) due.push('stalled');
+  } else if (!waiting && now - watch.createdAt - (watch.waitedMs ?? 0) >= settings.stalledAfterMs) {
+    due.push('stalled');
+  }
+  return due.filter((flag) => !raised.has(flag));
+}
+
+/** "45 s", "12 min", "3 h 5 min". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** What the notification says: what is wrong, with the numbers an operator needs. */
+export function flagText(record: IndexedOrder, flag: WatchdogFlag, now: number): string {
+  const deadline = record.deadline ? Date.parse(record.deadline) : undefined;
+  if (flag === 'approval_deadline_near') {
+    return deadline !== undefined && deadline > now
+      ? `Still waiting for approval, ${humanDuration(deadline - now)} before its deadline (${record.deadline}).`
+      : `Still waiting for approval after its deadline (${record.deadline}).`;
+  }
+  if (record.waitingSince && record.waitedMs === undefined && deadline !== undefined) {
+    return `Stalled: still waiting for approval ${humanDuration(now - deadline)} after its deadline; the timer that ends the wait has not fired.`;
+  }
+  const running = now - Date.parse(record.createdAt) - (record.waitedMs ?? 0);
+  const since = now - Date.parse(record.updatedAt);
+  return `Stalled: running for ${humanDuration(running)} (not counting the approval wait); its last step, ${record.lastStep}, was ${humanDuration(since)} ago.`;
+}
+
+export interface WatchdogDeps {
+  index: OrderIndex;
+  publish: (notification: Notification) => Promise<void>;
+  settings: WatchdogSettings;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
+  now?: () => number;
+}
+
+export class Watchdog {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<unknown> | undefined;
+  private stopped = false;
+  private failing = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: WatchdogDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.deps.settings.intervalMs <= 0 || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.round = this.check()
+        .then(() => {
+          this.failing = false;
+        })
+        .catch((error: unknown) => {
+          // Once per streak: a sidecar that is away fails every round until it is back.
+          if (!this.failing) this.deps.log.warn({ err: error }, 'watchdog round failed; trying again each round');
+          this.failing = true;
+        })
+        .finally(() => {
+          this.round = undefined;
+          this.start();
+        });
+    }, this.deps.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops looking, after the round under way (if any) is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.round;
+  }
+
+  /** One round: the flags it raised (for tests and logs). */
+  async check(): Promise<Array<{ orderId: string; flag: WatchdogFlag }>> {
+    const { index, settings } = this.deps;
+    const now = this.now();
+    const raised: Array<{ orderId: string; flag: WatchdogFlag }> = [];
+    for (const [orderId, entry] of await index.runningOrders()) {
+      if (dueFlags(entry, now, settings).length === 0) continue;
+      // The running set is a shortlist: the record decides.
+      const record = await index.find(orderId);
+      const running = record && !record.purged && record.status === 'RUNNING';
+      const due = running ? dueFlags(runningEntryOf(record), now, settings) : [];
+      if (!running || due.length === 0) {
+        await index.repairRunning(orderId, record);
+        continue;
+      }
+      for (const flag of due) {
+        if (await this.raise(record, flag, now)) raised.push({ orderId, flag });
+      }
+    }
+    return raised;
+  }
+
+  /** Claims the flag (first write wins), publishes it and notes it; false when another replica has it. */
+  private async raise(record: IndexedOrder, flag: WatchdogFlag, now: number): Promise<boolean> {
+    const { index, publish, settings, log } = this.deps;
+    const key = claimKey(flag, record.id);
+    try {
+      await index.store.saveState([{ key, value: { at: now } }]);
+    } catch (error) {
+      if (!(error instanceof EtagMismatch)) throw error;
+      // Claimed before: by a replica that is at it now, or one that went away before it finished.
+      const claim = (await index.store.getState<{ at: number }>(key)).value;
+      if (claim && now - claim.at < 3 * settings.intervalMs) return false;
+    }
+    await publish({
+      id: `${record.id}:${flag}`,
+      orderId: record.id,
+      time: new Date(now).toISOString(),
+      kind: flag,
+      text: flagText(record, flag, now),
+      customer: record.customer,
+    });
+    await index.addFlag(record.id, flag);
+    log.info({ orderId: record.id, flag }, 'watchdog flagged an order');
+    return true;
+  }
+}

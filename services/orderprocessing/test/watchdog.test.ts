@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import type { Notification } from '#shared/messages.ts';
+import { FakeState } from '../../shared/test/fakeState.ts';
+import type { IndexedOrder, RunningEntry } from '../src/orderIndex/model.ts';
+import { OrderIndex, recordKey } from '../src/orderIndex/orderIndex.ts';
+import { claimKey, dueFlags, humanDuration, Watchdog, type WatchdogSettings } from '../src/watchdog.ts';
+import { at, step, T0 } from './indexHelpers.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const SETTINGS: WatchdogSettings = { intervalMs: 30_000, stalledAfterMs: 5 * MIN, approvalWarningMs: HOUR };
+const ID = 'order_riley_aaaaa';
+
+describe('what is due', () => {
+  const started: RunningEntry = { createdAt: T0 };
+
+  it('stalled: running longer than the threshold', () => {
+    expect(dueFlags(started, T0 + 5 * MIN - 1, SETTINGS)).toEqual([]);
+    expect(dueFlags(started, T0 + 5 * MIN, SETTINGS)).toEqual(['stalled']);
+    expect(dueFlags({ ...started, flags: ['stalled'] }, T0 + HOUR, SETTINGS)).toEqual([]);
+  });
+
+  it('does not count the approval wait as running', () => {
+    const waiting: RunningEntry = { createdAt: T0, waitingSince: T0 + MIN, deadline: T0 + MIN + 24 * HOUR };
+    expect(dueFlags(waiting, T0 + 10 * HOUR, SETTINGS)).toEqual([]);
+    // Approved after a 3-hour wait: 1 min before it + 4 min after it is 5 min of running.
+    const approved: RunningEntry = { createdAt: T0, waitingSince: T0 + MIN, waitedMs: 3 * HOUR };
+    expect(dueFlags(approved, T0 + MIN + 3 * HOUR + 4 * MIN - 1, SETTINGS)).toEqual([]);
+    expect(dueFlags(approved, T0 + MIN + 3 * HOUR + 4 * MIN, SETTINGS)).toEqual(['stalled']);
+  });
+
+  it('approval deadline near: the warning before the deadline, at most halfway through a short wait', () => {
+    const deadline = T0 + 24 * HOUR;
+    const waiting: RunningEntry = { createdAt: T0, waitingSince: T0, deadline };
+    expect(dueFlags(waiting, deadline - HOUR - 1, SETTINGS)).toEqual([]);
+    expect(dueFlags(waiting, deadline - HOUR, SETTINGS)).toEqual(['approval_deadline_near']);
+    const short: RunningEntry = { createdAt: T0, waitingSince: T0, deadline: T0 + 10 * MIN };
+    expect(dueFlags(short, T0 + 5 * MIN - 1, SETTINGS)).toEqual([]);
+    expect(dueFlags(short, T0 + 5 * MIN, SETTINGS)).toEqual(['approval_deadline_near']);
+  });
+
+  it('stalled too when an order still waits long after its deadline (its timer did not fire)', () => {
+    const waiting: RunningEntry = {
+      createdAt: T0,
+      waitingSince: T0,
+      deadline: T0 + HOUR,
+      flags: ['approval_deadline_near'],
+    };
+    expect(dueFlags(waiting, T0 + HOUR + 5 * MIN - 1, SETTINGS)).toEqual([]);
+    expect(dueFlags(waiting, T0 + HOUR + 5 * MIN, SETTINGS)).toEqual(['stalled']);
+  });
+
+  it('says durations as people do', () => {
+    expect([humanDuration(45_000), humanDuration(12 * MIN), humanDuration(3 * HOUR + 5 * MIN)]).toEqual([
+      '45 s',
+      '12 min',
+      '3 h 5 min',
+    ]);
+  });
+});
+
+/** A watchdog over a fake store, with a clock the test moves and the notifications it published. */
+function setup(store = new FakeState()) {
+  const index = new OrderIndex(store);
+  const published: Notification[] = [];
+  let now = T0;
+  const watchdog = new Watchdog({
+    index,
+    publish: async (notification) => {
+      published.push(notification);
+    },
+    settings: SETTINGS,
+    log: { info: () => undefined, warn: () => undefined },
+    now: () => now,
+  });
+  return { store, index, watchdog, published, setNow: (ms: number) => (now = T0 + ms) };
+}
+
+describe('the watchdog', () => {
+  it('flags a stuck order once, with a notification, and marks it in the index', async () => {
+    const { store, index, watchdog, published, setNow } = setup();
+    await index.record(step(ID, 'received', 0));
+    await index.record(step(ID, 'stock_reserved', 100));
+    await index.record(step(ID, 'paid', 200));
+
+    setNow(4 * MIN);
+    expect(await watchdog.check()).toEqual([]);
+    setNow(6 * MIN);
+    expect(await watchdog.check()).toEqual([{ orderId: ID, flag: 'stalled' }]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        id: `${ID}:stalled`,
+        orderId: ID,
+        kind: 'stalled',
+        time: at(6 * MIN),
+        customer: 'riley',
+      }),
+    ]);
+    expect(published[0]?.text).toBe(
+      'Stalled: running for 6 min (not counting the approval wait); its last step, paid, was 6 min ago.',
+    );
+    expect(store.peek<IndexedOrder>(recordKey(ID))?.flags).toEqual(['stalled']);
+
+    setNow(60 * MIN);
+    expect(await watchdog.check()).toEqual([]);
+    expect(published).toHaveLength(1);
+  });
+
+  it('warns of an approval deadline, and leaves orders that finished alone', async () => {
+    const { index, watchdog, published, setNow } = setup();
+    const deadline = at(2 * HOUR);
+    await index.record(step(ID, 'received', 0));
+    await index.record(step(ID, 'waiting_for_approval', 100, { deadline }));
+    for (const notification of [step('order_sam_bbbbb', 'received', 0), step('order_sam_bbbbb', 'shipped', 50)]) {
+      await index.record(notification);
+    }
+    setNow(HOUR + 30 * MIN);
+    expect(await watchdog.check()).toEqual([{ orderId: ID, flag: 'approval_deadline_near' }]);
+    expect(published[0]?.text).toBe(`Still waiting for approval, 30 min before its deadline (${deadline}).`);
+  });
+
+  it('flags an order once however many replicas watch it', async () => {
+    const store = new FakeState();
+    const replicas = [setup(store), setup(store), setup(store)];
+    await replicas[0]?.index.record(step(ID, 'received', 0));
+    for (const replica of replicas) replica.setNow(10 * MIN);
+    const raised = await Promise.all(replicas.map((replica) => replica.watchdog.check()));
+    expect(raised.flat()).toEqual([{ orderId: ID, flag: 'stalled' }]);
+    expect(replicas.flatMap((replica) => replica.published)).toHaveLength(1);
+  });
+
+  it('takes over a flag whose claimer went away before publishing it', async () => {
+    const { store, index, watchdog, published, setNow } = setup();
+    await index.record(step(ID, 'received', 0));
+    store.put(claimKey('stalled', ID), { at: T0 + 6 * MIN }); // claimed, then the replica died
+    setNow(7 * MIN);
+    expect(await watchdog.check()).toEqual([]);
+    setNow(6 * MIN + 3 * SETTINGS.intervalMs);
+    expect(await watchdog.check()).toEqual([{ orderId: ID, flag: 'stalled' }]);
+    expect(published).toHaveLength(1);
+  });
+
+  it('drops a stale entry of an order that ended, and repairs one that missed the approval wait', async () => {
+    const { store, index, watchdog, published, setNow } = setup();
+    await index.record(step(ID, 'received', 0));
+    // The record moved on, the running set did not (its write was lost).
+    store.put(recordKey(ID), { ...store.peek<IndexedOrder>(recordKey(ID)), status: 'COMPLETED', lastStep: 'shipped' });
+    await index.record(step('order_sam_bbbbb', 'received', 0));
+    const waiting = { ...store.peek<IndexedOrder>(recordKey('order_sam_bbbbb')) };
+    store.put(recordKey('order_sam_bbbbb'), {
+      ...waiting,
+      lastStep: 'waiting_for_approval',
+      waitingSince: at(10),
+      deadline: at(24 * HOUR),
+    });
+
+    setNow(10 * MIN);
+    expect(await watchdog.check()).toEqual([]);
+    expect(published).toEqual([]);
+    expect((await index.runningOrders()).map(([id, entry]) => [id, entry.deadline])).toEqual([
+      ['order_sam_bbbbb', T0 + 24 * HOUR],
+    ]);
+  });
+
+  it('runs on its interval until stopped, and stops after the round under way', async () => {
+    const { index, published } = setup();
+    await index.record(step(ID, 'received', 0));
+    const watchdog = new Watchdog({
+      index,
+      publish: async (notification) => {
+        published.push(notification);
+      },
+      settings: { intervalMs: 5, stalledAfterMs: 0, approvalWarningMs: 0 },
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    watchdog.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await watchdog.stop();
+    expect(published.map((notification) => notification.kind)).toEqual(['stalled']);
+  });
+});

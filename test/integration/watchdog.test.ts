@@ -1,0 +1,103 @@
+// The stuck-order watchdog on the real stack (WATCHDOG_* in TEST_ENV: it looks every 250 ms, flags an
+// order running 10 s outside its approval wait, and warns 3 s before a 6 s approval deadline). Each flag
+// is a notification that reaches the notifications service through pub/sub, a mark on the order's
+// summary there (which the page draws), and a flag in GET /orders.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import {
+  apps,
+  call,
+  credentials,
+  finished,
+  placeOrder,
+  timeline,
+  waitForNotification,
+  waitForOrder,
+} from './client.ts';
+import { uniqueName, waitForListed } from './orderListClient.ts';
+
+interface Summary {
+  orderId: string;
+  state: string;
+  flags?: string[];
+}
+
+async function summaryOf(id: string): Promise<Summary | undefined> {
+  return (await call<{ order?: Summary }>('notifications', `/api/orders/${id}/timeline`)).body.order;
+}
+
+/** Suspends or resumes an order's workflow through orderprocessing's sidecar (Dapr's workflow API). */
+async function workflow(id: string, action: 'pause' | 'resume'): Promise<void> {
+  const sidecar = apps().orderprocessing?.daprHttpPort;
+  const response = await fetch(`http://127.0.0.1:${sidecar}/v1.0/workflows/dapr/${id}/${action}`, {
+    method: 'POST',
+    headers: { 'dapr-api-token': credentials().daprApiToken },
+  });
+  if (!response.ok) throw new Error(`${action} ${id}: HTTP ${response.status} ${await response.text()}`);
+}
+
+const kindsOf = async (id: string) => (await timeline(id)).map((event) => event.kind);
+
+describe('the watchdog', () => {
+  it('warns once of an order still waiting for approval near its deadline, and the mark goes when it ends', async () => {
+    const customer = uniqueName('Waiting');
+    const id = await placeOrder({ customer, items: ['iPhone'], total: 1400 });
+    const events = await waitForNotification(id, 'approval_deadline_near', 10_000);
+    expect(events.find((event) => event.kind === 'approval_deadline_near')?.text).toMatch(
+      /^Still waiting for approval, \d+ s before its deadline \(\d{4}-\d\d-\d\dT[\d:.]+Z\)\.$/,
+    );
+    expect(await summaryOf(id)).toMatchObject({ state: 'waiting_for_approval', flags: ['approval_deadline_near'] });
+    const listed = await waitForListed(customer, id, (order) => order.flags.length > 0);
+    expect(listed.flags).toEqual(['approval_deadline_near']);
+
+    // It runs every 250 ms: still one warning, then the deadline ends the order and its mark.
+    await waitForOrder(id, finished, 15_000);
+    await waitForNotification(id, 'approval_timed_out');
+    expect((await kindsOf(id)).filter((kind) => kind === 'approval_deadline_near')).toHaveLength(1);
+    const ended = await summaryOf(id);
+    expect(ended?.state).toBe('cancelled');
+    expect(ended?.flags).toBeUndefined();
+  });
+
+  it('flags an order stuck after payment as stalled; once it moves again it completes and the mark goes', async () => {
+    const customer = uniqueName('Stuck');
+    // Shipping in maintenance keeps the order retrying after it is paid; suspending its workflow then
+    // leaves it stuck there for as long as we like.
+    expect((await call('shipping', '/shipping/deactivate', { method: 'POST', as: 'admin' })).status).toBe(200);
+    let id: string | undefined;
+    try {
+      id = await placeOrder({ customer, items: ['bread'], total: 3 });
+      for (let tries = 0; !(await kindsOf(id)).includes('paid'); tries++) {
+        if (tries > 200) throw new Error(`order ${id} was not paid within 5 s`);
+        await sleep(25);
+      }
+      await workflow(id, 'pause');
+    } finally {
+      await call('shipping', '/shipping/activate', { method: 'POST', as: 'admin' });
+    }
+    try {
+      const events = await waitForNotification(id, 'stalled', 20_000);
+      expect(events.find((event) => event.kind === 'stalled')?.text).toMatch(
+        /^Stalled: running for \d+ s \(not counting the approval wait\); its last step, paid, was \d+ s ago\.$/,
+      );
+      expect(await summaryOf(id)).toMatchObject({ state: 'paid', flags: ['stalled'] });
+      const listed = await waitForListed(customer, id, (order) => order.flags.includes('stalled'));
+      expect(listed).toMatchObject({ status: 'RUNNING', last_step: 'paid' });
+    } finally {
+      await workflow(id, 'resume');
+    }
+
+    // Moving again: shipped, or (when the pause caught a shipping attempt that failed) out of retries
+    // and compensated. Either way it ended, and so did its mark.
+    const order = await waitForOrder(id, finished, 20_000);
+    const last = order.status === 'COMPLETED' ? 'shipped' : 'compensated';
+    await waitForNotification(id, last);
+    const kinds = await kindsOf(id);
+    expect(kinds.slice(0, 4)).toEqual(['received', 'stock_reserved', 'paid', 'stalled']);
+    expect(kinds.at(-1)).toBe(last);
+    expect((await summaryOf(id))?.flags).toBeUndefined();
+    // The list keeps what the watchdog raised, with how the order ended.
+    const listed = await waitForListed(customer, id, (entry) => entry.status !== 'RUNNING');
+    expect(listed).toMatchObject({ last_step: last, flags: ['stalled'] });
+  });
+});
