@@ -20,7 +20,13 @@ import { Watchdog } from './watchdog.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
-import { traceActivity, traceContextInterceptor, traceWorkflow, unsampledInterceptor } from './workflow/tracing.ts';
+import {
+  inSpan,
+  traceActivity,
+  traceContextInterceptor,
+  traceWorkflow,
+  unsampledInterceptor,
+} from './workflow/tracing.ts';
 import { SupervisedWorker, widenWorker } from './workflow/worker.ts';
 
 export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
@@ -95,7 +101,12 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
       grpcOptions: { interceptors: [unsampledInterceptor] },
     }).registerWorkflowWithName(ORDER_WORKFLOW, traceWorkflow(ORDER_WORKFLOW, orderWorkflow));
     // Each step's notifications also go into the index, beside their publish.
-    const onNotification = index && ((notification: Notification) => index.record(notification));
+    const onNotification =
+      index &&
+      ((notification: Notification) =>
+        inSpan('order index', { 'order.id': notification.orderId, 'notification.kind': notification.kind }, () =>
+          index.record(notification),
+        ));
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar, onNotification }))) {
       runtime.registerActivityWithName(name, traceActivity(name, activity));
     }

@@ -162,6 +162,20 @@ export function traceWorkflow<I, O>(name: string, workflow: Workflow<I, O>): Wor
   };
 }
 
+/** Runs `work` in a span of its own under the current one (a failure marks it and is rethrown). */
+export function inSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      fail(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
 /** Any activity: the SDK hands it whatever input the workflow scheduled it with. */
 type Activity = (ctx: WorkflowActivityContext, input: never) => Promise<unknown>;
 
@@ -175,17 +189,8 @@ export function traceActivity(name: string, activity: Activity) {
       'workflow.activity.name': name,
       'workflow.activity.task_id': ctx.getWorkflowActivityId(),
     };
-    const parent = contextOf(envelope.data.traceparent);
-    return tracer.startActiveSpan(`activity ${name}`, { kind: SpanKind.INTERNAL, attributes }, parent, async (span) => {
-      try {
-        return await activity(ctx, envelope.data.input as never);
-      } catch (error) {
-        fail(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    const run = () => inSpan(`activity ${name}`, attributes, () => activity(ctx, envelope.data.input as never));
+    return context.with(contextOf(envelope.data.traceparent), run);
   };
 }
 
