@@ -14,8 +14,9 @@
 // need more than that: a store whose transactions roll back (e.g. PostgreSQL), so that counts and record
 // are one write.
 
+import { BatchedUpdates } from '#shared/batched.ts';
 import { EtagMismatch } from '#shared/dapr.ts';
-import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
+import { KeyedLanes } from '#shared/lanes.ts';
 import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
 import { type Change, type StateClient, updateState } from '#shared/state.ts';
 
@@ -41,9 +42,6 @@ export interface Reservation {
 
 const STOCK_KEY = 'stock';
 
-/** A change of the stock document by one operation: pure, since a conflict runs it again. */
-type StockChange = (doc: StockDocument) => Change<StockDocument, unknown>;
-type Outcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 const reservationKey = (orderId: string) => `reservation:${orderId}`;
 
 /** How many of each item an order asks for (["milk", "milk"] is two milks). */
@@ -57,14 +55,14 @@ export class Stock {
   private initialised: Promise<void> | undefined;
   /** The operation under way per order: a duplicate waits for it instead of racing it. */
   private readonly perOrder = new KeyedLanes();
-  private readonly stockWrites: GroupCommit<StockChange, Outcome>;
+  private readonly stockWrites: BatchedUpdates<StockDocument>;
   private readonly clearing = new Set<Promise<void>>();
 
   constructor(
     private readonly dapr: StateClient,
     private readonly initialCounts: StockCounts,
   ) {
-    this.stockWrites = new GroupCommit((changes) => this.commit(changes));
+    this.stockWrites = new BatchedUpdates(dapr);
   }
 
   /**
@@ -153,34 +151,9 @@ export class Stock {
     });
   }
 
-  /** Runs `change` in the next group commit of the stock document and hands back its own result. */
-  private async changeStock<R>(change: (doc: StockDocument) => Change<StockDocument, R>): Promise<R> {
-    const outcome = await this.stockWrites.submit(change);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.result as R;
-  }
-
-  /**
-   * One read-modify-write of the stock document carrying every change in `changes`, in order. A change
-   * that throws is left out (its caller gets the error); a conflict runs them all again on the new value.
-   */
-  private async commit(changes: StockChange[]): Promise<(change: StockChange) => Outcome> {
-    const outcomes = await updateState<StockDocument, Map<StockChange, Outcome>>(this.dapr, STOCK_KEY, (current) => {
-      let doc = current ?? this.emptyDocument();
-      let changed = false;
-      const results = new Map<StockChange, Outcome>();
-      for (const change of changes) {
-        try {
-          const { next, result } = change(doc);
-          if (next) [doc, changed] = [next, true];
-          results.set(change, { ok: true, result });
-        } catch (error) {
-          results.set(change, { ok: false, error });
-        }
-      }
-      return changed ? { next: doc, result: results } : { result: results };
-    });
-    return (change) => outcomes.get(change) ?? { ok: false, error: new Error('stock change lost') };
+  /** Runs `change` (pure: a conflict runs it again) in the next batched write of the stock document. */
+  private changeStock<R>(change: (doc: StockDocument) => Change<StockDocument, R>): Promise<R> {
+    return this.stockWrites.apply(STOCK_KEY, (current) => change(current ?? this.emptyDocument()));
   }
 
   /**

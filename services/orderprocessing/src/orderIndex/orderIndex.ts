@@ -16,10 +16,10 @@
 // Record and bucket writes are awaited by the step (beside its publish), so an order the API accepted is
 // listed once its first step is done. The record is the truth; the running set is only a shortlist.
 
+import { BatchedUpdates } from '#shared/batched.ts';
 import { EtagMismatch } from '#shared/dapr.ts';
 import { isWatchdogFlag, type Notification, type WatchdogFlag } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
-import { BatchedUpdates } from './batched.ts';
 import {
   advanceRecord,
   changeRunning,
