@@ -22,6 +22,8 @@ export interface Settings {
   order: { customer: string; items: string[]; total: number };
   /** Extra environment per app, for experiments (empty for a standard run). */
   appEnv: Record<string, Record<string, string>>;
+  /** Every span sampled into a private Zipkin (an experiment; a standard run traces nothing). */
+  tracing: boolean;
 }
 
 export interface Machine {

@@ -8,9 +8,10 @@
 // Bounded in count and time; stops every process it started, also on failure and Ctrl+C.
 //
 //   npm run bench -- --concurrency 30 --duration 30s      (or BENCH_CONCURRENCY, BENCH_DURATION)
-//   other knobs: --latency-count 50, --warmup-count 50, --timeout 30s, --floor-steps 7, --keep-logs,
+//   other knobs: --latency-count 50, --warmup-count 50, --timeout 30s, --floor-steps 3, --keep-logs,
 //   --cpu-prof <dir> (V8 CPU profiles of the five apps), --no-readme, and for experiments
-//   --app-env <app>:<NAME>=<value> (repeatable; recorded in the results)
+//   --app-env <app>:<NAME>=<value> (repeatable; recorded in the results) and --tracing (every span
+//   sampled into a private Zipkin; a standard run traces nothing, as production sampling would mostly not)
 
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -82,15 +83,22 @@ function options(): Settings & { keepLogs: boolean; cpuProfDir: string | undefin
       'cpu-prof': { type: 'string' },
       'no-readme': { type: 'boolean' },
       'app-env': { type: 'string', multiple: true },
+      tracing: { type: 'boolean' },
     },
   });
   const env = process.env;
+  const tracing = values.tracing ?? env.BENCH_TRACING === '1';
   const durationSeconds = seconds(values.duration ?? env.BENCH_DURATION ?? '30s', 'duration');
   if (durationSeconds < 1 || durationSeconds > 600) throw new Stop('duration: from 1 s to 10 min');
   const timeoutSeconds = seconds(values.timeout ?? env.BENCH_TIMEOUT ?? '30s', 'timeout');
   if (timeoutSeconds < 1 || timeoutSeconds > 300) throw new Stop('timeout: from 1 s to 5 min');
   return {
-    stack: 'its own private stack on free loopback ports (test/integration/stack.ts)',
+    stack: `its own private stack on free loopback ports (test/integration/stack.ts), ${
+      tracing
+        ? 'tracing on: every span sampled, by the sidecars and the apps, into a private Zipkin'
+        : 'tracing off (sampling 0, OTEL_SDK_DISABLED)'
+    }`,
+    tracing,
     concurrency: integer(values.concurrency ?? env.BENCH_CONCURRENCY ?? '30', 'concurrency', 1, 500),
     durationSeconds,
     latencyCount: integer(values['latency-count'] ?? env.BENCH_LATENCY_COUNT ?? '50', 'latency count', 1, 1000),
@@ -153,6 +161,7 @@ main(async () => {
     env: appEnv,
     extraApps: [FLOOR_APP_ID],
     keepLogs: settings.keepLogs,
+    tracing: settings.tracing,
   });
   let floorWorker: Service | undefined;
   const clients: DaprWorkflowClient[] = [];
@@ -395,13 +404,14 @@ main(async () => {
     info('');
     const experiment =
       settings.cpuProfDir !== undefined ||
+      settings.tracing ||
       Object.keys(settings.appEnv).length > 0 ||
       settings.floorSteps !== ORDER_STEPS;
     for (const file of writeResults(result, experiment || !settings.readme)) info(`wrote ${file}`);
     if (result.complete && settings.readme && !experiment) {
       info(updateReadme(result) ? 'updated the Benchmark section of README.md' : '! README.md has no bench markers');
     } else if (experiment) {
-      info('an experiment (--cpu-prof, --app-env or --floor-steps): the README keeps the last standard run');
+      info('an experiment (--cpu-prof, --app-env, --floor-steps or --tracing): the README keeps the last standard run');
     }
     if (!result.complete) throw new Stop('interrupted: the results written are partial');
   } finally {

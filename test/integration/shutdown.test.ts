@@ -27,6 +27,7 @@ async function secondInstance(appId: string, sidecarPort = apps()[appId]?.daprHt
       DAPR_API_TOKEN: credentials().daprApiToken,
       APP_API_TOKEN: credentials().appApiToken,
       LOG_LEVEL: 'warn',
+      OTEL_SDK_DISABLED: 'true', // no spans to a Zipkin that is not this stack's
     },
     stdio: 'ignore',
   });

@@ -49,7 +49,8 @@ async function screenshot(name: string): Promise<void> {
 /** A row of the trace's timeline (the UI draws only those in view). */
 const ROW = 'div[style*="height: 30px"]';
 /** A row's name, as the UI writes it: "service: span name". */
-const row = (service: string, span: string) => page.getByText(`${service}: ${span}`, { exact: true });
+/** The first row of that span (a retried step has several). */
+const row = (service: string, span: string) => page.getByText(`${service}: ${span}`, { exact: true }).first();
 
 /**
  * The finished order's trace_url, once Zipkin has the spans named (each app and sidecar sends its spans
@@ -156,7 +157,7 @@ describe("an order's trace in Zipkin's UI", { timeout: 120_000 }, () => {
       ],
     );
     await row('shipping', 'post /ship').waitFor();
-    await row('orderprocessing', 'activity shiporder').first().click();
+    await row('orderprocessing', 'activity shiporder').click();
     await page
       .getByText(/shipping is deactivated for maintenance \(HTTP 503\)/)
       .first()
