@@ -2,8 +2,9 @@
 // src/server.ts`, as dapr.yaml runs it) so that `http` is instrumented before Fastify loads it.
 //
 // Lean on purpose (CPU per order is benchmarked): incoming HTTP (one server span per request, W3C
-// `traceparent` taken from the caller) and outgoing fetch (one client span per call to the sidecar, with
-// `traceparent` added, which daprd passes on through service invocation and into pub/sub CloudEvents).
+// `traceparent` taken from the caller) and outgoing undici calls (`request` and `fetch`: one client span
+// per call to the sidecar, with `traceparent` added, which daprd passes on through service invocation and
+// into pub/sub CloudEvents).
 // No gRPC instrumentation (the workflow worker's stream lives for hours), no fs, dns or net.
 //
 // Standard switches: OTEL_SDK_DISABLED=true loads nothing at all; OTEL_TRACES_SAMPLER (e.g. always_off)
@@ -34,11 +35,11 @@ async function startTracing(): Promise<void> {
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
-        // The services call out with fetch only (below); the SDK's gRPC is HTTP/2, untouched either way.
+        // The services call out through undici only (below); the SDK's gRPC is HTTP/2, untouched either way.
         disableOutgoingRequestInstrumentation: true,
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       }),
-      // A fetch outside any span (waiting for the sidecar at start, the initial stock) starts no trace.
+      // A call outside any span (waiting for the sidecar at start, the initial stock) starts no trace.
       new UndiciInstrumentation({
         requireParentforSpans: true,
         requestHook: (span, request) => span.updateName(sidecarCallName(request.method, request.path)),
