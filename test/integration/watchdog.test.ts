@@ -2,12 +2,14 @@
 // order running 10 s outside its approval wait, and warns 3 s before a 6 s approval deadline). Each flag
 // is a notification that reaches the notifications service through pub/sub, a mark on the order's
 // summary there (which the page draws), and a flag in GET /orders.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
   apps,
   call,
   credentials,
   finished,
+  getOrder,
   placeOrder,
   timeline,
   waitForNotification,
@@ -25,8 +27,8 @@ async function summaryOf(id: string): Promise<Summary | undefined> {
   return (await call<{ order?: Summary }>('notifications', `/api/orders/${id}/timeline`)).body.order;
 }
 
-/** Suspends or resumes an order's workflow through orderprocessing's sidecar (Dapr's workflow API). */
-async function workflow(id: string, action: 'pause' | 'resume'): Promise<void> {
+/** Suspends, resumes or terminates an order's workflow through orderprocessing's sidecar (Dapr's workflow API). */
+async function workflow(id: string, action: 'pause' | 'resume' | 'terminate'): Promise<void> {
   const sidecar = apps().orderprocessing?.daprHttpPort;
   const response = await fetch(`http://127.0.0.1:${sidecar}/v1.0/workflows/dapr/${id}/${action}`, {
     method: 'POST',
@@ -90,5 +92,22 @@ describe('the watchdog', () => {
     const listed = await waitForListed(customer, id, (entry) => entry.status !== 'RUNNING');
     expect(listed.last_step).toBe('approval_timed_out');
     expect(listed.flags).toContain('stalled');
+  });
+
+  it('does not flag an order that was terminated through Dapr directly: the list says TERMINATED', async () => {
+    const customer = uniqueName('Ended');
+    const id = await placeOrder({ customer, items: ['bread'], total: 1500 });
+    await waitForNotification(id, 'waiting_for_approval');
+    const warningDue = Date.now() + 3_000; // 3 s into the 6 s wait (and a little later: the wait began before)
+    // No step announces this end.
+    await workflow(id, 'terminate');
+
+    const listed = await waitForListed(customer, id, (order) => order.status !== 'RUNNING');
+    expect(listed).toMatchObject({ status: 'TERMINATED', last_step: 'waiting_for_approval' });
+    expect((await getOrder(id)).status).toBe('TERMINATED');
+    // Past the moment the warning would have been due, nothing was raised.
+    await sleep(Math.max(0, warningDue + 1_500 - Date.now()));
+    expect(await kindsOf(id)).not.toContain('approval_deadline_near');
+    expect((await waitForListed(customer, id, () => true)).flags).toEqual([]);
   });
 });

@@ -95,6 +95,8 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
       logger,
       grpcOptions: { interceptors: [traceContextInterceptor] },
     });
+    const engine = new WorkflowOrderBook(client);
+    book = engine;
     const runtime = new WorkflowRuntime({
       ...grpc,
       logger,
@@ -122,6 +124,7 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
       index &&
       new Watchdog({
         index,
+        engineStatus: async (id) => (await engine.find(id))?.view.status ?? 'missing',
         publish: (notification) => sidecar.publish(NOTIFICATIONS_TOPIC, notification),
         settings: {
           intervalMs: config.WATCHDOG_INTERVAL,
@@ -146,7 +149,6 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
         );
       await client.stop().catch(() => undefined);
     });
-    book = new WorkflowOrderBook(client);
   }
 
   app.register(rateLimit, { global: false });

@@ -64,7 +64,7 @@ export const Message = z.object({ message: z.string() });
 
 // GET /orders: the index of orders (see orderIndex/), newest first, in pages.
 
-export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED']);
+export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED']);
 /** The workflow's steps (the watchdog's flags are not steps: see `flags`). */
 export const OrderStep = NotificationKind.exclude(WATCHDOG_FLAGS);
 

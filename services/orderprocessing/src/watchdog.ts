@@ -65,6 +65,11 @@ export function flagText(record: IndexedOrder, flag: WatchdogFlag, now: number):
 
 export interface WatchdogDeps {
   index: OrderIndex;
+  /**
+   * The engine's own view of an order ('missing' once purged), asked before anything is flagged: an
+   * order ended through Dapr directly announces no last step, and would otherwise look stuck forever.
+   */
+  engineStatus?: (orderId: string) => Promise<string>;
   publish: (notification: Notification) => Promise<void>;
   settings: WatchdogSettings;
   log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
@@ -122,6 +127,16 @@ export class Watchdog {
       const due = running ? dueFlags(runningEntryOf(record), now, settings) : [];
       if (!running || due.length === 0) {
         await index.repairRunning(orderId, record);
+        continue;
+      }
+      const engine = await this.deps.engineStatus?.(orderId);
+      if (engine === 'missing') {
+        await index.markPurged(orderId);
+        continue;
+      }
+      if (engine === 'COMPLETED' || engine === 'FAILED' || engine === 'TERMINATED') {
+        await index.markEnded(orderId, engine, now);
+        this.deps.log.info({ orderId, status: engine }, 'watchdog: the engine ended this order without a last step');
         continue;
       }
       for (const flag of due) {

@@ -60,12 +60,13 @@ describe('what is due', () => {
 });
 
 /** A watchdog over a fake store, with a clock the test moves and the notifications it published. */
-function setup(store = new FakeState()) {
+function setup(store = new FakeState(), engineStatus?: (orderId: string) => Promise<string>) {
   const index = new OrderIndex(store);
   const published: Notification[] = [];
   let now = T0;
   const watchdog = new Watchdog({
     index,
+    ...(engineStatus ? { engineStatus } : {}),
     publish: async (notification) => {
       published.push(notification);
     },
@@ -104,6 +105,35 @@ describe('the watchdog', () => {
     setNow(60 * MIN);
     expect(await watchdog.check()).toEqual([]);
     expect(published).toHaveLength(1);
+  });
+
+  it('asks the engine first: an order ended through Dapr directly is listed as such, not flagged', async () => {
+    const asked: string[] = [];
+    const engine: Record<string, string> = {
+      [ID]: 'TERMINATED',
+      order_sam_bbbbb: 'missing',
+      order_kim_ccccc: 'SUSPENDED',
+    };
+    const { store, index, watchdog, published, setNow } = setup(new FakeState(), async (id) => {
+      asked.push(id);
+      return engine[id] ?? 'RUNNING';
+    });
+    for (const id of Object.keys(engine)) await index.record(step(id, 'received', 0));
+
+    setNow(10 * MIN);
+    // A suspended order is stuck for real; the terminated one ends, the one the engine no longer has goes.
+    expect(await watchdog.check()).toEqual([{ orderId: 'order_kim_ccccc', flag: 'stalled' }]);
+    expect(published.map((notification) => notification.orderId)).toEqual(['order_kim_ccccc']);
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ status: 'TERMINATED', updatedAt: at(10 * MIN) });
+    expect(store.peek<IndexedOrder>(recordKey('order_sam_bbbbb'))?.purged).toBe(true);
+    expect((await index.runningOrders()).map(([id]) => id)).toEqual(['order_kim_ccccc']);
+    expect(asked.sort()).toEqual(Object.keys(engine).sort());
+
+    // Nothing is due any more for the ended ones: the engine is not asked again.
+    setNow(20 * MIN);
+    asked.length = 0;
+    expect(await watchdog.check()).toEqual([]);
+    expect(asked).toEqual([]);
   });
 
   it('warns of an approval deadline, and leaves orders that finished alone', async () => {

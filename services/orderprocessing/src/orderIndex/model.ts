@@ -10,7 +10,8 @@ import {
   type WatchdogFlag,
 } from '#shared/messages.ts';
 
-export type IndexedStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
+/** As the workflow ends; TERMINATED only when someone ended it through Dapr directly (no step says so). */
+export type IndexedStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'TERMINATED';
 
 /** `index:order:<id>`: one small record per order, rewritten by its own steps only. */
 export interface IndexedOrder {

@@ -25,6 +25,7 @@ import {
   changeRunning,
   ENDINGS,
   type IndexedOrder,
+  type IndexedStatus,
   newRecord,
   type RunningEntry,
   runningEntryOf,
@@ -146,6 +147,19 @@ export class OrderIndex {
   private async fileUnderRecord(stored: IndexedOrder, notification: Notification): Promise<void> {
     if (stored.purged || stored.createdAt === notification.time) return;
     await this.file({ ...notification, time: stored.createdAt, customer: stored.customer });
+  }
+
+  /**
+   * Takes an end the engine knows of and no step announced (a workflow terminated through Dapr directly):
+   * the record gets the engine's status, the watchdog forgets the order.
+   */
+  async markEnded(id: string, status: Exclude<IndexedStatus, 'RUNNING'>, now: number): Promise<void> {
+    await updateState<IndexedOrder, void>(this.store, recordKey(id), (current) =>
+      current?.status === 'RUNNING'
+        ? { next: { ...current, status, updatedAt: new Date(now).toISOString() }, result: undefined }
+        : { result: undefined },
+    );
+    await this.changeRunning(id, () => null);
   }
 
   /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
