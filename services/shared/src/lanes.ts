@@ -35,6 +35,11 @@ export class GroupCommit<I, R> {
 
   constructor(private readonly write: (items: I[]) => Promise<(item: I) => R>) {}
 
+  /** Nothing is waiting and no write is under way. */
+  get idle(): boolean {
+    return !this.running && this.pending.length === 0;
+  }
+
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
