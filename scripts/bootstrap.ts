@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { buildServices } from './lib/build.ts';
 import { postgresBinDir, postgresVersion } from './lib/postgres.ts';
 import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
 import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
@@ -300,8 +301,9 @@ export interface BootstrapOptions {
   postgres?: boolean;
 }
 
-/** Everything, in order; returns the Dapr CLI to use. */
+/** Everything, in order, and the services compiled from their sources; returns the Dapr CLI to use. */
 export async function bootstrap(options: BootstrapOptions): Promise<{ cli: string }> {
+  await step('compiling the services (esbuild)', () => buildServices());
   await ensureDaprRuntime();
   const cli = await ensureDaprCli();
   await ensureRedis(options);

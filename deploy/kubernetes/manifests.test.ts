@@ -213,7 +213,7 @@ describe('deploy/kubernetes', () => {
         readOnlyRootFilesystem: true,
         capabilities: { drop: ['ALL'] },
       });
-      // tsx writes its cache to /tmp, the only writable place.
+      // /tmp is the only writable place (Node's scratch space).
       const tmp = spec.containers[0].volumeMounts.find((mount: Doc) => mount.mountPath === '/tmp');
       expect(spec.volumes.find((volume: Doc) => volume.name === tmp?.name)?.emptyDir, appId).toBeDefined();
     }

@@ -1,5 +1,5 @@
-// OpenTelemetry for a service, preloaded before the app (`node --import tsx --import ../shared/src/instrument.ts
-// src/server.ts`, as dapr.yaml runs it) so that `http` is instrumented before Fastify loads it.
+// OpenTelemetry for a service, preloaded before the app (`node --import ../shared/dist/instrument.js
+// dist/server.js`, as dapr.yaml runs their bundles) so that `http` is instrumented before Fastify loads it.
 //
 // Lean on purpose (CPU per order is benchmarked): incoming HTTP (one server span per request, W3C
 // `traceparent` taken from the caller) and outgoing undici calls (`request` and `fetch`: one client span
