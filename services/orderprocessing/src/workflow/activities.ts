@@ -1,6 +1,6 @@
 // The order workflow's activities: every side effect of an order. Each step is one call to another
-// service through Dapr, and it publishes the step's own notifications (`before` the call, `after` it
-// succeeded), so a step and its news cost the engine one activity, not three. Built by a factory from
+// service through Dapr, and it publishes the step's own notifications (`before`, alongside the call,
+// `after` it succeeded), so a step and its news cost the engine one activity, not three. Built by a factory from
 // their dependencies, so tests can hand in a fake sidecar.
 
 import type { WorkflowActivityContext } from '@dapr/dapr';
@@ -52,7 +52,11 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
     await Promise.all([dapr.publish(NOTIFICATIONS_TOPIC, notification), onNotification?.(notification)]);
   }
 
-  /** before → call → after: the notifications of a step frame its service call. */
+  /**
+   * The notifications of a step frame its service call: `before` goes out while the call runs (it need not
+   * hold the call up: a step that fails after its call had an effect is retried or compensated anyway, and
+   * the calls are idempotent), `after` once both are done, so it always follows `before`.
+   */
   const step =
     <Request, Result>(
       call: (request: Request) => Promise<Result>,
@@ -60,8 +64,7 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
     ) =>
     (_: WorkflowActivityContext, { request, before, after }: Step<Request>): Promise<Result> =>
       classified(async () => {
-        await announce(before);
-        const result = await call(request);
+        const [, result] = await Promise.all([announce(before), call(request)]);
         if (succeeded(result)) await announce(after);
         return result;
       });
