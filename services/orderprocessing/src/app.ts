@@ -1,6 +1,5 @@
 // The orderprocessing service: the public order API, and the worker that runs the order workflows.
 
-import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -20,6 +19,7 @@ import { Watchdog } from './watchdog.ts';
 import { createActivities } from './workflow/activities.ts';
 import { ORDER_WORKFLOW, orderWorkflow } from './workflow/orderWorkflow.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
+import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from './workflow/sdk.ts';
 import {
   inSpan,
   traceActivity,

@@ -1,7 +1,7 @@
 // Orders as the API sees them, kept by the Dapr workflow engine: placing one schedules a workflow
 // instance whose id is the order id; reading one maps the instance's state to the API's shape.
 
-import { type DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
+import type { DaprWorkflowClient } from '@dapr/dapr';
 import { HttpProblem } from '#shared/http.ts';
 import { OrderResult, type OrderView } from './schemas.ts';
 import {
@@ -12,6 +12,7 @@ import {
   ORDER_WORKFLOW,
   type OrderInput,
 } from './workflow/orderWorkflow.ts';
+import { WorkflowRuntimeStatus } from './workflow/sdk.ts';
 
 export interface StoredOrder {
   view: OrderView;

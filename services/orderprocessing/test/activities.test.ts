@@ -28,7 +28,7 @@ function fakeSidecar(answer: unknown) {
     });
   const sidecar: Sidecar = {
     invoke: (<T>(appId: string, method: string) => later(`${appId}/${method}`, answer as T)) as Sidecar['invoke'],
-    publish: (_topic: string, notification: Notification) => later(`publish ${notification.kind}`, undefined),
+    publish: (_topic, notification) => later(`publish ${(notification as Notification).kind}`, undefined),
   };
   /** Lets everything started so far finish, and waits for the promise callbacks to run. */
   const settle = async () => {
@@ -65,7 +65,7 @@ describe('a step activity', () => {
     const sidecar: Sidecar = {
       invoke: (async () => ({ reserved: false, short: ['milk'] })) as Sidecar['invoke'],
       publish: async (_topic, notification) => {
-        published.push(notification);
+        published.push(notification as Notification);
       },
     };
     const { reserveInventory } = createActivities({ dapr: sidecar });
