@@ -1,8 +1,15 @@
-// Memory and CPU of every process of the stack, from /proc: resident set size (VmRSS of the process and
-// all its descendants) sampled every 250 ms keeping the peaks, and CPU time (utime + stime) per phase.
-// Linux only; elsewhere the figures stay empty.
+// Memory and CPU of every process of the stack, from /proc: resident set size (of the process and all its
+// descendants) sampled every 250 ms keeping the peaks, the stack's proportional set size every second
+// during a phase, and CPU time (utime + stime) per phase. Linux only; elsewhere the figures stay empty.
+//
+// The sampler shares the load generator's event loop with the completions it times, so it keeps its work
+// there small: RSS comes from /proc/<pid>/statm (a few µs a process), each process's descendants are
+// looked up every 2 s and at phase boundaries rather than on every sample (a read per thread), and
+// smaps_rollup, for which the kernel walks page tables (1–2 ms a process, ~20 ms for the stack), is read
+// every second instead of every sample, in libuv's threads.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 export interface Watched {
@@ -33,6 +40,10 @@ export interface PhaseUsage {
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux we run on
+/** How often each watched process's descendants are looked up again (also at every phase boundary). */
+const FAMILY_REFRESH_MS = 2_000;
+/** How often the stack's PSS is summed during a phase (also at its end). */
+const PSS_INTERVAL_MS = 1_000;
 
 function read(path: string): string | undefined {
   try {
@@ -42,62 +53,94 @@ function read(path: string): string | undefined {
   }
 }
 
+/** The first bytes of a file: enough of /proc/self/smaps for its first mapping, without generating the rest. */
+function readStart(path: string, bytes: number): string | undefined {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(bytes);
+      return buffer.toString('utf8', 0, readSync(fd, buffer, 0, bytes, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The process and all its descendants, found through /proc/<pid>/task/<tid>/children, except those in
- * `apart` and theirs (processes watched on their own: the stack's are children of the load generator).
+ * The process and its descendants, breadth first, except those in `apart` and theirs (processes watched on
+ * their own: the stack's are children of the load generator).
  */
-export function family(pid: number, apart: Set<number> = new Set()): number[] {
+export function familyOf(pid: number, childrenOf: (pid: number) => number[], apart = new Set<number>()): number[] {
   const all: number[] = [];
   const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.shift() as number;
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     if (next !== pid && apart.has(next)) continue;
     all.push(next);
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${next}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      const children = read(`/proc/${next}/task/${tid}/children`)?.trim();
-      if (children) queue.push(...children.split(/\s+/).map(Number));
-    }
+    queue.push(...childrenOf(next));
   }
   return all;
 }
 
-/** VmRSS of one process in KiB (0 when it is gone): /proc says kB and means KiB. */
-function rssKiB(pid: number): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(read(`/proc/${pid}/status`) ?? '');
+/** Children of one process: each thread lists those it started in /proc/<pid>/task/<tid>/children. */
+function childrenOf(pid: number): number[] {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return threads.flatMap((tid) => {
+    const children = read(`/proc/${pid}/task/${tid}/children`)?.trim();
+    return children ? children.split(/\s+/).map(Number) : [];
+  });
+}
+
+/** Resident pages (the second field of /proc/<pid>/statm) in KiB; 0 for an unreadable line. */
+export function residentKiB(statm: string, pageKiB: number): number {
+  const resident = Number(statm.split(' ')[1]);
+  return Number.isFinite(resident) ? resident * pageKiB : 0;
+}
+
+/** The Pss line of /proc/<pid>/smaps_rollup, in KiB (/proc says kB and means KiB). */
+export function pssKiB(smapsRollup: string): number {
+  const match = /^Pss:\s+(\d+)\s+kB/m.exec(smapsRollup);
   return match ? Number(match[1]) : 0;
 }
 
-/** Proportional set size of one process in KiB: shared pages divided among the processes sharing them. */
-function pssKiB(pid: number): number {
-  const match = /^Pss:\s+(\d+)\s+kB/m.exec(read(`/proc/${pid}/smaps_rollup`) ?? '');
-  return match ? Number(match[1]) : 0;
-}
-
-/** utime + stime of one process in clock ticks (0 when it is gone). */
-function cpuTicks(pid: number): number {
-  const stat = read(`/proc/${pid}/stat`);
-  if (!stat) return 0;
+/** utime + stime in clock ticks from /proc/<pid>/stat; 0 for an unreadable line. */
+export function cpuTicks(stat: string): number {
   // Fields after the command name, which may itself hold spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks : 0;
 }
 
 /** Busy and total ticks of the whole machine, from the first line of /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
-  const line = read('/proc/stat')?.split('\n')[0] ?? '';
+export function machineTicks(procStat: string): { busy: number; total: number } {
+  const line = procStat.split('\n')[0] ?? '';
   const values = line.trim().split(/\s+/).slice(1).map(Number);
   const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
   return { busy: total - idle, total };
 }
 
+/** statm counts pages: the kernel's page size in KiB, from our own first mapping (4 if unreadable). */
+function pageSizeKiB(): number {
+  const match = /^KernelPageSize:\s+(\d+)\s+kB/m.exec(readStart('/proc/self/smaps', 4096) ?? '');
+  return match ? Number(match[1]) : 4;
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+
+interface Family {
+  name: string;
+  group: Watched['group'];
+  /** The watched process and its descendants, as last looked up. */
+  members: number[];
+}
 
 interface Window {
   phase: string;
@@ -117,6 +160,13 @@ export class UsageSampler {
   private readonly overallPeakKiB = new Map<string, number>();
   /** CPU ticks of processes that have been seen, so a process that exits keeps its last figure. */
   private readonly lastTicks = new Map<string, number>();
+  private readonly pageKiB = process.platform === 'linux' ? pageSizeKiB() : 4;
+  private families: Family[] = [];
+  /** The watched processes the families were looked up for, and when. */
+  private familiesOf = '';
+  private familiesAt = 0;
+  private pssRunning = false;
+  private pssAt = 0;
 
   constructor(
     private readonly watched: () => Watched[],
@@ -124,6 +174,7 @@ export class UsageSampler {
   ) {}
 
   start(): void {
+    if (process.platform !== 'linux') return;
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
     this.timer.unref();
@@ -138,6 +189,7 @@ export class UsageSampler {
   /** Ends the current phase (if any) and starts measuring a new one. */
   phase(name: string): void {
     this.endPhase();
+    this.refreshFamilies();
     this.window = {
       phase: name,
       began: Date.now(),
@@ -145,7 +197,7 @@ export class UsageSampler {
       stackPeakPssKiB: 0,
       peakKiB: new Map(),
       cpuAtStart: this.ticksByName(),
-      machineAtStart: machineTicks(),
+      machineAtStart: machineTicks(read('/proc/stat') ?? ''),
     };
     this.sample();
   }
@@ -154,17 +206,21 @@ export class UsageSampler {
   endPhase(): void {
     const window = this.window;
     if (!window) return;
+    this.refreshFamilies();
     this.sample();
+    // A last PSS sum, here on the event loop: nothing is being timed between phases.
+    const stackPss = sum(this.stackMembers().map((pid) => pssKiB(read(`/proc/${pid}/smaps_rollup`) ?? '')));
+    window.stackPeakPssKiB = Math.max(window.stackPeakPssKiB, stackPss);
     this.window = undefined;
     const ticksNow = this.ticksByName();
-    const machine = machineTicks();
+    const machine = machineTicks(read('/proc/stat') ?? '');
     const cpuSeconds: Record<string, number> = {};
     for (const [name, ticks] of ticksNow) {
       const used = ticks - (window.cpuAtStart.get(name) ?? ticks);
       cpuSeconds[name] = Math.round((used / TICKS_PER_SECOND) * 100) / 100;
     }
     const totalTicks = machine.total - window.machineAtStart.total;
-    const watchedSeconds = Object.values(cpuSeconds).reduce((sum, value) => sum + value, 0);
+    const watchedSeconds = sum(Object.values(cpuSeconds));
     const capacity = ((Date.now() - window.began) / 1000) * cpus().length;
     this.finished.push({
       phase: window.phase,
@@ -184,35 +240,65 @@ export class UsageSampler {
     return Object.fromEntries([...this.overallPeakKiB].map(([name, kib]) => [name, mib(kib)]));
   }
 
-  private ticksByName(): Map<string, number> {
+  /** Looks up each watched process's descendants again: at phase boundaries, when due, when the list changed. */
+  private refreshFamilies(): void {
     const watched = this.watched();
     const apart = new Set(watched.map(({ pid }) => pid));
-    for (const { name, pid } of watched) {
-      const ticks = family(pid, apart).reduce((sum, member) => sum + cpuTicks(member), 0);
+    this.families = watched.map(({ name, pid, group }) => ({ name, group, members: familyOf(pid, childrenOf, apart) }));
+    this.familiesOf = watched.map(({ name, pid }) => `${name}:${pid}`).join(' ');
+    this.familiesAt = Date.now();
+  }
+
+  private currentFamilies(): Family[] {
+    const watchedNow = this.watched()
+      .map(({ name, pid }) => `${name}:${pid}`)
+      .join(' ');
+    if (watchedNow !== this.familiesOf || Date.now() - this.familiesAt >= FAMILY_REFRESH_MS) this.refreshFamilies();
+    return this.families;
+  }
+
+  private stackMembers(): number[] {
+    return this.families.filter(({ group }) => group === 'stack').flatMap(({ members }) => members);
+  }
+
+  private ticksByName(): Map<string, number> {
+    for (const { name, members } of this.families) {
+      const ticks = sum(members.map((pid) => cpuTicks(read(`/proc/${pid}/stat`) ?? '')));
       if (ticks > 0) this.lastTicks.set(name, ticks);
     }
     return new Map(this.lastTicks);
   }
 
   private sample(): void {
-    let stack = 0;
-    let stackPss = 0;
-    const watched = this.watched();
-    const apart = new Set(watched.map(({ pid }) => pid));
-    for (const { name, pid, group } of watched) {
-      const members = family(pid, apart);
-      const kib = members.reduce((sum, member) => sum + rssKiB(member), 0);
-      if (group === 'stack') {
-        stack += kib;
-        // Only while measuring a phase: the kernel walks the page tables for it.
-        if (this.window) stackPss += members.reduce((sum, member) => sum + pssKiB(member), 0);
-      }
+    let stackKiB = 0;
+    for (const { name, group, members } of this.currentFamilies()) {
+      const kib = sum(members.map((pid) => residentKiB(read(`/proc/${pid}/statm`) ?? '', this.pageKiB)));
+      if (group === 'stack') stackKiB += kib;
       this.overallPeakKiB.set(name, Math.max(this.overallPeakKiB.get(name) ?? 0, kib));
       if (this.window) this.window.peakKiB.set(name, Math.max(this.window.peakKiB.get(name) ?? 0, kib));
     }
-    if (this.window) {
-      this.window.stackPeakKiB = Math.max(this.window.stackPeakKiB, stack);
-      this.window.stackPeakPssKiB = Math.max(this.window.stackPeakPssKiB, stackPss);
+    const window = this.window;
+    if (!window) return;
+    window.stackPeakKiB = Math.max(window.stackPeakKiB, stackKiB);
+    if (!this.pssRunning && Date.now() - this.pssAt >= PSS_INTERVAL_MS) void this.samplePss(window);
+  }
+
+  /**
+   * One sum of the stack's PSS, read in libuv's threads so that the page-table walks do not hold up the
+   * event loop, one file after another so that they take at most one core from the stack at a time. One
+   * sum at a time; a sum that comes in after its phase ended is not counted (endPhase takes its own).
+   */
+  private async samplePss(window: Window): Promise<void> {
+    this.pssRunning = true;
+    this.pssAt = Date.now();
+    try {
+      let stackPss = 0;
+      for (const pid of this.stackMembers()) {
+        stackPss += await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').then(pssKiB, () => 0);
+      }
+      window.stackPeakPssKiB = Math.max(window.stackPeakPssKiB, stackPss);
+    } finally {
+      this.pssRunning = false;
     }
   }
 }
