@@ -266,7 +266,8 @@ describe('deploy/kubernetes', () => {
     expect(doc.spec).toMatchObject({
       pubsubname: 'orders',
       topic: 'notifications',
-      routes: { default: '/notifications' },
+      routes: { default: '/notifications/bulk' },
+      bulkSubscribe: { enabled: true },
     });
     expect(doc.scopes).toEqual(['notifications']);
   });

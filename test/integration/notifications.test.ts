@@ -1,14 +1,19 @@
 // The notifications service on the real stack: at-least-once delivery stored once, the read model the
 // workflow's notifications build, replay over SSE after a dropped connection, and the approval proxy.
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
 import { sseReader } from '../../services/notifications/test/sseReader.ts';
 import {
+  apps,
   call,
   credentials,
   finished,
   getOrder,
   placeOrder,
+  pollUntil,
+  timeline,
   url,
   waitForNotification,
   waitForOrder,
@@ -96,6 +101,35 @@ describe('redelivery', () => {
     expect((await deliver(notification, 'ce-forged', '')).status).toBe(401);
     const timeline = await call<{ events: unknown[] }>('notifications', `/api/orders/${notification.orderId}/timeline`);
     expect(timeline.body.events).toEqual([]);
+  });
+});
+
+describe('bulk delivery by the sidecar', () => {
+  /** Publishes `data` to topic `notifications` as the workflow does: through orderprocessing's sidecar. */
+  const publish = (data: unknown) =>
+    fetch(`http://127.0.0.1:${apps().orderprocessing?.daprHttpPort}/v1.0/publish/orders/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'dapr-api-token': credentials().daprApiToken },
+      body: JSON.stringify(data),
+    });
+
+  it('delivers a burst in batches to POST /notifications/bulk: each notification once, a bad message among them dropped', async () => {
+    const burst = Array.from({ length: 8 }, () => syntheticNotification('burst'));
+    const published = await Promise.all([...burst, burst[0], { hello: 'world' }].map(publish));
+    expect(published.map((answer) => answer.status)).toEqual(Array(10).fill(204));
+
+    for (const notification of burst) {
+      const events = await pollUntil(
+        `${notification.id} was not stored`,
+        () => timeline(notification.orderId),
+        (events) => events.length > 0,
+        10_000,
+      );
+      expect(events).toHaveLength(1);
+    }
+    // The sidecar used the bulk route (the app's request lines name it).
+    const log = readFileSync(join(inject('logDir'), 'notifications.log'), 'utf8');
+    expect(log).toContain('"url":"/notifications/bulk"');
   });
 });
 

@@ -11,6 +11,7 @@ import { LiveUpdates } from './live.ts';
 import { sidecarOrdersApi } from './ordersApi.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
 import { type OrdersApi, registerRoutes } from './routes.ts';
+import { SUBSCRIPTION_PATHS } from './subscription.ts';
 
 export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
   loadConfig(
@@ -36,7 +37,7 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
     // Only pub/sub deliveries come through the sidecar; the page and its API are public.
-    sidecarOnly: (request) => request.method === 'POST' && request.url.split('?')[0] === '/notifications',
+    sidecarOnly: (request) => request.method === 'POST' && SUBSCRIPTION_PATHS.has(request.url.split('?')[0] ?? ''),
   });
   const sidecar = DaprHttpClient.forSidecar(config);
   const model = new ReadModel(store ?? sidecar, readModel);

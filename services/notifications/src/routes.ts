@@ -3,15 +3,13 @@ import type { SSEMessage } from '@fastify/sse';
 import { z } from 'zod';
 import { DaprError } from '#shared/dapr.ts';
 import { HttpProblem, type ServiceApp } from '#shared/http.ts';
-import { Notification, OrderId } from '#shared/messages.ts';
+import { OrderId } from '#shared/messages.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
-import { type Catchup, type ReadModel, summarize, TimelineFull } from './readModel.ts';
+import { type Catchup, type ReadModel, summarize } from './readModel.ts';
+import { registerSubscription } from './subscription.ts';
 
 const publicDir = new URL('../public/', import.meta.url);
 const asset = (name: string) => readFileSync(new URL(name, publicDir), 'utf8');
-
-/** Dapr delivers each message as a CloudEvent; our notification is its `data`. */
-const CloudEvent = z.object({ data: z.unknown() }).loose();
 
 /** As orderprocessing takes it: the approver is the one the bearer token belongs to; `approver` may name them. */
 export const ApprovalDecision = z.strictObject({
@@ -52,37 +50,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
     reply.header('x-content-type-options', 'nosniff');
   });
 
-  app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
-    }
-  });
-
-  // The subscription (components/subscription.yaml). A message that is not a notification is dropped, not
-  // retried: no redelivery would make it valid. A store that fails is retried: Dapr redelivers on a 500.
-  app.post('/notifications', { schema: { body: CloudEvent } }, async (request, reply) => {
-    const parsed = Notification.safeParse(request.body.data);
-    if (!parsed.success) {
-      request.log.warn({ issues: parsed.error.issues }, 'dropping a message that is not a notification');
-      return { status: 'DROP' };
-    }
-    const notification = parsed.data;
-    try {
-      const recorded = await model.record(notification);
-      if (!recorded.isNew) request.log.info({ id: notification.id }, 'redelivered notification: already stored');
-      if (recorded.publish) live.publish({ event: recorded.event, order: recorded.order });
-      return { status: 'SUCCESS' };
-    } catch (error) {
-      if (error instanceof TimelineFull) {
-        request.log.warn({ id: notification.id, err: error }, 'dropping a notification');
-        return { status: 'DROP' };
-      }
-      request.log.error({ id: notification.id, err: error }, 'could not store a notification; it will be redelivered');
-      return reply.code(500).send({ status: 'RETRY' });
-    }
-  });
+  registerSubscription(app, { model, live });
 
   // The page: three static files, no inline script or style.
   app.get('/', (_request, reply) =>

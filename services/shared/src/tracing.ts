@@ -58,8 +58,19 @@ export class PresetSpanIds implements IdGenerator {
   }
 }
 
-/** The one id generator of this process's tracer provider (see instrument.ts). */
-export const spanIds = new PresetSpanIds();
+const SPAN_IDS = Symbol.for('dapr-orders.spanIds');
+
+/**
+ * The one id generator of this process's tracer provider (see instrument.ts). Kept on globalThis: the
+ * preloaded instrument.js and the service's own bundle each hold a copy of this module, and a span id
+ * preset through the service's copy must reach the generator the provider uses.
+ */
+export const spanIds: PresetSpanIds = (() => {
+  const slots = globalThis as Record<symbol, PresetSpanIds | undefined>;
+  const ids = slots[SPAN_IDS] ?? new PresetSpanIds();
+  slots[SPAN_IDS] = ids;
+  return ids;
+})();
 
 /**
  * A call to the sidecar, named by what it does rather than by its URL (which holds state keys and order

@@ -1,7 +1,14 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
-import { PresetSpanIds, sidecarCallName, toTraceparent, tracingDisabled, withErrorMessage } from '../src/tracing.ts';
+import {
+  PresetSpanIds,
+  sidecarCallName,
+  spanIds,
+  toTraceparent,
+  tracingDisabled,
+  withErrorMessage,
+} from '../src/tracing.ts';
 
 describe('sidecarCallName', () => {
   it.each([
@@ -26,6 +33,14 @@ describe('PresetSpanIds', () => {
     expect(next).not.toBe('b7ad6b7169203331');
     expect(ids.generateSpanId()).not.toBe('b7ad6b7169203331');
     expect(ids.generateTraceId()).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('is one per process, also when the module is loaded twice (instrument.js and a service bundle each hold a copy)', async () => {
+    const copy = '../src/tracing.ts?second-copy';
+    const second = (await import(/* @vite-ignore */ copy)) as typeof import('../src/tracing.ts');
+    expect(second.PresetSpanIds).not.toBe(PresetSpanIds);
+    expect(second.spanIds).toBe(spanIds);
+    expect(second.spanIds.withSpanId('b7ad6b7169203331', () => spanIds.generateSpanId())).toBe('b7ad6b7169203331');
   });
 
   it('forgets the preset id when the start throws', () => {

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DaprError } from '#shared/dapr.ts';
+import { createServiceApp } from '#shared/http.ts';
+import { FakeState, touches } from '../../shared/test/fakeState.ts';
+import { buildApp, loadNotificationsConfig } from '../src/app.ts';
+import { type LiveMessage, LiveUpdates } from '../src/live.ts';
+import { ReadModel } from '../src/readModel.ts';
+import { type BulkAnswer, registerSubscription } from '../src/subscription.ts';
+import { bulkRequest, entry, note, ORDER } from './bulk.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+/** The subscription routes alone, with the read model and live updates in reach of the test. */
+function setup() {
+  const store = new FakeState();
+  const model = new ReadModel(store);
+  const live = new LiveUpdates();
+  const published: LiveMessage[] = [];
+  live.subscribe((message) => published.push(message));
+  const app = createServiceApp({ name: 'notifications', logLevel: 'silent' });
+  app.register(async (scoped) => registerSubscription(scoped as typeof app, { model, live }));
+  cleanup.push(() => app.close());
+  const deliver = async (...entries: Parameters<typeof bulkRequest>[0]) => {
+    const answer = await app.inject(bulkRequest(entries));
+    expect(answer.statusCode).toBe(200);
+    return (answer.json() as BulkAnswer).statuses;
+  };
+  return { app, store, model, published, deliver };
+}
+
+const storedIds = async (model: ReadModel, orderId = ORDER) =>
+  (await model.timeline(orderId))?.events.map((event) => event.id);
+
+describe('POST /notifications/bulk (the bulk subscription)', () => {
+  it('answers every entry by its id: new and duplicate SUCCESS, not a notification or not a CloudEvent DROP', async () => {
+    const { model, published, deliver } = setup();
+    expect(await deliver(entry('e0', note('received')))).toEqual([{ entryId: 'e0', status: 'SUCCESS' }]);
+
+    const statuses = await deliver(
+      entry('e1', note('stock_reserved', ORDER, 2)),
+      entry('e2', { hello: 'world' }),
+      entry('e3', note('received')), // stored by the batch before
+      entry('e4', note('paid', ORDER, 3)),
+      entry('e5', note('paid', ORDER, 3)), // the same notification twice in one batch
+      { entryId: 'e6', event: 'eyJkYXRhIjoxfQ==' }, // a raw payload, not a CloudEvent
+    );
+    expect(statuses).toEqual([
+      { entryId: 'e1', status: 'SUCCESS' },
+      { entryId: 'e2', status: 'DROP' },
+      { entryId: 'e3', status: 'SUCCESS' },
+      { entryId: 'e4', status: 'SUCCESS' },
+      { entryId: 'e5', status: 'SUCCESS' },
+      { entryId: 'e6', status: 'DROP' },
+    ]);
+    expect(await storedIds(model)).toEqual([`${ORDER}:received`, `${ORDER}:stock_reserved`, `${ORDER}:paid`]);
+    // Live clients hear of each notification once, when it was first stored.
+    expect(published.map((message) => message.event.id)).toEqual([
+      `${ORDER}:received`,
+      `${ORDER}:stock_reserved`,
+      `${ORDER}:paid`,
+    ]);
+    expect(published.at(-1)?.order).toMatchObject({ orderId: ORDER, state: 'paid', version: 3 });
+  });
+
+  it('asks for a redelivery of the entries whose store failed only; the redelivery stores them', async () => {
+    const { model, store, deliver } = setup();
+    const other = 'order_sam_bbbbb';
+    store.failOnSave(1, touches(`timeline:${other}`), new DaprError('save state: redis down', 500, undefined));
+
+    const statuses = await deliver(
+      entry('e1', note('received')),
+      entry('e2', note('received', other)),
+      entry('e3', note('stock_reserved', ORDER, 2)),
+    );
+    expect(statuses).toEqual([
+      { entryId: 'e1', status: 'SUCCESS' },
+      { entryId: 'e2', status: 'RETRY' },
+      { entryId: 'e3', status: 'SUCCESS' },
+    ]);
+    expect(await storedIds(model)).toEqual([`${ORDER}:received`, `${ORDER}:stock_reserved`]);
+    expect(await storedIds(model, other)).toBeUndefined();
+
+    expect(await deliver(entry('e2-again', note('received', other)))).toEqual([
+      { entryId: 'e2-again', status: 'SUCCESS' },
+    ]);
+    expect(await storedIds(model, other)).toEqual([`${other}:received`]);
+    expect((await model.recent()).orders.map((order) => order.orderId).sort()).toEqual([ORDER, other].sort());
+  });
+
+  it('drops a notification whose timeline is full, and keeps the others of the batch', async () => {
+    const store = new FakeState();
+    const model = new ReadModel(store, { maxEventsPerOrder: 1 });
+    const app = createServiceApp({ name: 'notifications', logLevel: 'silent' });
+    app.register(async (scoped) => registerSubscription(scoped as typeof app, { model, live: new LiveUpdates() }));
+    cleanup.push(() => app.close());
+    await app.inject(bulkRequest([entry('e1', note('received'))]));
+    const answer = await app.inject(
+      bulkRequest([entry('e2', note('stock_reserved', ORDER, 2)), entry('e3', note('received', 'order_sam_bbbbb'))]),
+    );
+    expect(answer.json()).toEqual({
+      statuses: [
+        { entryId: 'e2', status: 'DROP' },
+        { entryId: 'e3', status: 'SUCCESS' },
+      ],
+    });
+  });
+
+  it('records a batch concurrently: one timeline write per order, the index written once or twice for all', async () => {
+    const { model, store, deliver } = setup();
+    const orders = Array.from({ length: 10 }, (_, n) => `order_riley_${String(n).padStart(5, 'a')}`);
+    const statuses = await deliver(...orders.map((orderId, n) => entry(`e${n}`, note('received', orderId))));
+    expect(statuses.every((answer) => answer.status === 'SUCCESS')).toBe(true);
+    expect(store.saveLog.filter(touches('timeline:*'))).toHaveLength(10);
+    expect(model.indexCommits).toBeLessThanOrEqual(2);
+    expect((await model.recent()).orders).toHaveLength(10);
+  });
+
+  it('refuses a body that is not a batch with 422 (daprd then redelivers the batch), and a bad JSON with 400', async () => {
+    const { app } = setup();
+    const notBatch = await app.inject({ ...bulkRequest([]), payload: JSON.stringify({ data: note('received') }) });
+    expect(notBatch.statusCode).toBe(422);
+    const noEntryId = await app.inject({
+      ...bulkRequest([]),
+      payload: JSON.stringify({ entries: [{ event: {} }] }),
+    });
+    expect(noEntryId.statusCode).toBe(422);
+    expect((await app.inject({ ...bulkRequest([]), payload: '{nope' })).statusCode).toBe(400);
+    expect((await app.inject(bulkRequest([]))).json()).toEqual({ statuses: [] });
+  });
+
+  it('takes a batch larger than the 64 KiB the app takes elsewhere', async () => {
+    const { deliver } = setup();
+    const text = 'x'.repeat(1000);
+    const orders = Array.from({ length: 100 }, (_, n) => `order_riley_${String(n).padStart(5, 'a')}`);
+    const statuses = await deliver(
+      ...orders.map((orderId, n) => entry(`e${n}`, note('received', orderId, 1, { text }))),
+    );
+    expect(statuses.filter((answer) => answer.status === 'SUCCESS')).toHaveLength(100);
+  });
+
+  it('is for the sidecar only: without its token 401, and nothing is stored', async () => {
+    const store = new FakeState();
+    const config = loadNotificationsConfig({ APP_PORT: '3001', LOG_LEVEL: 'silent', APP_API_TOKEN: 'app-token' });
+    const app = buildApp({ config, store });
+    cleanup.push(() => app.close());
+    const batch = [entry('e1', note('received'))];
+    expect((await app.inject(bulkRequest(batch))).statusCode).toBe(401);
+    expect((await app.inject(bulkRequest(batch, { 'dapr-api-token': 'wrong' }))).statusCode).toBe(401);
+    expect(store.keys()).toEqual([]);
+    const answer = await app.inject(bulkRequest(batch, { 'dapr-api-token': 'app-token' }));
+    expect(answer.json()).toEqual({ statuses: [{ entryId: 'e1', status: 'SUCCESS' }] });
+  });
+});
