@@ -32,7 +32,13 @@ export default defineConfig({
       },
       {
         // Its own stack, since it kills processes: see test/chaos/chaos.test.ts.
-        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], testTimeout: 600_000 },
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/chaos/globalSetup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+        },
       },
     ],
   },

@@ -272,6 +272,16 @@ describe('deploy/kubernetes', () => {
     expect(doc.scopes).toEqual(['notifications']);
   });
 
+  it('retries failed deliveries to notifications as components/resiliency.yaml does', () => {
+    const policies = ofKind('Resiliency');
+    expect(policies).toHaveLength(1);
+    const { doc } = policies[0] as Manifest;
+    const resiliency = local('Resiliency', doc.metadata.name);
+    expect(doc.spec).toEqual(resiliency.spec);
+    expect(doc.scopes).toEqual(resiliency.scopes);
+    expect(doc.spec.targets.components.orders.inbound.retry).toBe('untilHandled');
+  });
+
   it('traces to Zipkin and leaves name resolution to the cluster', () => {
     const configurations = ofKind('Configuration');
     expect(configurations).toHaveLength(1);

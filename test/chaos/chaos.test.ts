@@ -1,5 +1,5 @@
 // Crash-proof orders, proven on the real runtime: orders flow while the orderprocessing app, its daprd,
-// the payments app and the inventory app are killed with SIGKILL and restarted at random moments. Then
+// the payments, inventory and notifications apps are killed with SIGKILL and restarted at random moments. Then
 // every order must reach its expected end, the ledger must be exact, stock conserved, and every order's
 // timeline must hold each step once. `npm test` runs a short form; `npm run test:chaos` the full one.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -118,6 +118,7 @@ async function chaos(): Promise<void> {
     ['orderprocessing', 'daprd'],
     ['payments', 'app'],
     ['inventory', 'app'],
+    ['notifications', 'app'],
   ];
   for (let n = 0; n < KILLS && chaosRunning; n++) {
     await sleep(between(1000, 3000));
