@@ -7,7 +7,7 @@ import { bootstrap } from './bootstrap.ts';
 import { readDaprRunFile } from './lib/daprfile.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
-import { infraPorts, repoRoot, runDir } from './lib/runtime.ts';
+import { goRuntimeEnv, infraPorts, repoRoot, runDir } from './lib/runtime.ts';
 import { type Credentials, sessionCredentials } from './lib/tokens.ts';
 import { info, main, Stop, sinceStart, warn } from './lib/ui.ts';
 
@@ -100,7 +100,7 @@ main(async () => {
     daprRun = new Service('dapr-run', cli, ['run', '-f', '.'], join(runDir, 'logs', 'dapr-run.log'), {
       cwd: repoRoot,
       env: {
-        ...process.env,
+        ...goRuntimeEnv(),
         // The CLI passes its environment to every app and daprd: tokens reach both sides this way.
         ...credentials.env,
         // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.

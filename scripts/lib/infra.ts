@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpOk, isListening, redisAnswers, Service, waitFor } from './proc.ts';
-import { daprBin, zipkinJar } from './runtime.ts';
+import { daprBin, goRuntimeEnv, zipkinJar } from './runtime.ts';
 import { info, Stop } from './ui.ts';
 
 export interface InfraPorts {
@@ -59,6 +59,7 @@ export class Infra {
   ): Promise<Service> {
     const service = new Service(name, command, args, join(this.options.dir, 'logs', `${name}.log`), {
       cwd: this.options.dir,
+      env: goRuntimeEnv(),
     });
     this.started.push(service);
     await waitFor(name, ready, { timeoutMs, alive: service.deathNote });

@@ -30,6 +30,17 @@ export const zipkinJar = join(cacheDir, `zipkin-server-${versions.zipkin}-exec.j
 /** Per-checkout runtime state of `npm start`: logs, Redis data, the scheduler's etcd, pids. */
 export const runDir = join(repoRoot, '.run');
 
+/**
+ * The environment for the Go processes of the stack (daprd, placement, scheduler): one processor each
+ * (GOMAXPROCS=1) unless GOMAXPROCS says otherwise. Seven Go processes share the machine with five apps;
+ * each of them running Go code on every core makes them fight over the cores (idle threads spinning for
+ * work, wake-ups, GC workers on every core). On 2 cores, one each took the benchmark from 38 to 51 orders/s
+ * and from 46 to 35 ms of CPU per order (bench/results/experiments.md).
+ */
+export function goRuntimeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, GOMAXPROCS: env.GOMAXPROCS?.trim() || '1' };
+}
+
 /** Ports of the shared infrastructure `npm start` runs or reuses (the Dapr defaults). */
 export const infraPorts = { redis: 6379, zipkin: 9411, placement: 50005, scheduler: 50006 } as const;
 

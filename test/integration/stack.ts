@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { Infra } from '../../scripts/lib/infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from '../../scripts/lib/proc.ts';
-import { daprBin, repoRoot } from '../../scripts/lib/runtime.ts';
+import { daprBin, goRuntimeEnv, repoRoot } from '../../scripts/lib/runtime.ts';
 import { sessionCredentials } from '../../scripts/lib/tokens.ts';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
 
@@ -250,7 +250,7 @@ export class TestStack {
     running.daprd = new Service(`${appId}-daprd`, daprBin('daprd'), args, join(this.logDir, `${appId}-daprd.log`), {
       cwd: app.dir,
       env: {
-        ...process.env,
+        ...goRuntimeEnv(),
         DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN,
         APP_API_TOKEN: this.credentials.appApiToken,
       },
