@@ -132,6 +132,8 @@ function pageSizeKiB(): number {
   return match ? Number(match[1]) : 4;
 }
 
+/** Which processes are watched, as one string: the families are looked up again when it changes. */
+const watchedKey = (watched: Watched[]) => watched.map(({ name, pid }) => `${name}:${pid}`).join(' ');
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
@@ -245,15 +247,13 @@ export class UsageSampler {
     const watched = this.watched();
     const apart = new Set(watched.map(({ pid }) => pid));
     this.families = watched.map(({ name, pid, group }) => ({ name, group, members: familyOf(pid, childrenOf, apart) }));
-    this.familiesOf = watched.map(({ name, pid }) => `${name}:${pid}`).join(' ');
+    this.familiesOf = watchedKey(watched);
     this.familiesAt = Date.now();
   }
 
   private currentFamilies(): Family[] {
-    const watchedNow = this.watched()
-      .map(({ name, pid }) => `${name}:${pid}`)
-      .join(' ');
-    if (watchedNow !== this.familiesOf || Date.now() - this.familiesAt >= FAMILY_REFRESH_MS) this.refreshFamilies();
+    if (watchedKey(this.watched()) !== this.familiesOf || Date.now() - this.familiesAt >= FAMILY_REFRESH_MS)
+      this.refreshFamilies();
     return this.families;
   }
 
