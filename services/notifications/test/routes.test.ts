@@ -7,19 +7,10 @@ import { FakeState, touches } from '../../shared/test/fakeState.ts';
 import { buildApp, loadNotificationsConfig } from '../src/app.ts';
 import { INDEX_KEY } from '../src/readModel.ts';
 import type { OrdersApi } from '../src/routes.ts';
+import { note, ORDER } from './bulk.ts';
 import { sseReader } from './sseReader.ts';
 
-const ORDER = 'order_riley_aaaaa';
 const config = loadNotificationsConfig({ APP_PORT: '3001', LOG_LEVEL: 'silent' });
-
-const note = (kind: Notification['kind'], second = 1, extra: Partial<Notification> = {}): Notification => ({
-  id: `${ORDER}:${kind}`,
-  orderId: ORDER,
-  time: new Date(Date.UTC(2026, 0, 1, 12, 0, second)).toISOString(),
-  kind,
-  text: kind === 'received' ? 'Received order for Riley: [milk]. Total = 2' : `${kind} text`,
-  ...extra,
-});
 
 /** The way Dapr delivers a message: a CloudEvent with the notification as `data`. */
 const cloudEvent = (data: unknown, id = 'ce-1') => ({
@@ -78,8 +69,8 @@ describe('POST /notifications (the subscription)', () => {
 describe('the JSON API', () => {
   it('lists recent orders with their state, and an empty timeline for an unknown order', async () => {
     const { app, store } = setup();
-    await app.inject(cloudEvent(note('received', 1)));
-    await app.inject(cloudEvent(note('out_of_stock', 2)));
+    await app.inject(cloudEvent(note('received', ORDER, 1)));
+    await app.inject(cloudEvent(note('out_of_stock', ORDER, 2)));
     const { orders } = (await app.inject('/api/orders')).json();
     expect(orders).toEqual([
       expect.objectContaining({ orderId: ORDER, state: 'cancelled', reason: 'out of stock', customer: 'Riley' }),
@@ -220,7 +211,7 @@ describe('the page', () => {
 describe('GET /events (live)', () => {
   it('sends a snapshot, then each new notification; a reconnection gets what it missed', async () => {
     const { app } = setup();
-    await app.inject(cloudEvent(note('received', 1)));
+    await app.inject(cloudEvent(note('received', ORDER, 1)));
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     const open = (headers: Record<string, string> = {}) => {
       const controller = new AbortController();
@@ -237,8 +228,8 @@ describe('GET /events (live)', () => {
     expect(snapshot.event).toBe('catchup');
     expect(snapshot.data).toMatchObject({ full: true, events: [{ id: `${ORDER}:received` }] });
 
-    await app.inject(cloudEvent(note('stock_reserved', 2)));
-    await app.inject(cloudEvent(note('stock_reserved', 2), 'ce-redelivered'));
+    await app.inject(cloudEvent(note('stock_reserved', ORDER, 2)));
+    await app.inject(cloudEvent(note('stock_reserved', ORDER, 2), 'ce-redelivered'));
     const live = await first.next();
     expect(live.event).toBe('notification');
     expect(live.data).toMatchObject({
@@ -248,7 +239,7 @@ describe('GET /events (live)', () => {
     expect(live.id).toBe(String((live.data as { event: { at: number } }).event.at));
     first.close();
 
-    await app.inject(cloudEvent(note('paid', 3)));
+    await app.inject(cloudEvent(note('paid', ORDER, 3)));
     const second = await open({ 'last-event-id': live.id ?? '' });
     const missed = await second.next();
     expect(missed.event).toBe('catchup');
