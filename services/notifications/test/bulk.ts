@@ -1,5 +1,6 @@
-// Notifications as the workflow publishes them, and batches as daprd's bulk subscribe delivers them (checked against daprd 1.18.1 with pubsub.redis): one
-// POST of application/json whose entries each carry a CloudEvent, answered with a status per entry id.
+// Notifications as the workflow publishes them, and batches as daprd's bulk subscribe delivers them
+// (checked against daprd 1.18.1 with pubsub.redis): one POST of application/json whose entries each carry
+// a CloudEvent, answered with a status per entry id.
 import type { Notification } from '#shared/messages.ts';
 
 export const ORDER = 'order_riley_aaaaa';
