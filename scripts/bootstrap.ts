@@ -94,8 +94,7 @@ async function buildRuntimeBinary(name: RuntimeBinary): Promise<void> {
   info(`  ${name} is built from source on the first run (${expected} on 2 cores; dependencies download first)`);
   await step(`building ${name} ${versions.dapr}`, async () => {
     if (name === 'daprd') {
-      // allcomponents, like the official release: the sqlite name resolver we use is not a "stable" one.
-      await goBuild(dir, target, './cmd/daprd', ['-tags', 'allcomponents', '-ldflags', runtimeLdflags]);
+      await buildDaprd(dir, target);
     } else if (name === 'placement') {
       await goBuild(dir, target, './cmd/placement', ['-ldflags', runtimeLdflags]);
     } else {
@@ -121,6 +120,40 @@ async function buildRuntimeBinary(name: RuntimeBinary): Promise<void> {
     }
   });
   await recordBuilt(name, versions.dapr);
+  if (name === 'daprd') await recordBuilt(DAPRD_COMPONENTS_KEY, DAPRD_COMPONENTS);
+}
+
+/**
+ * The components our daprd is built with: Dapr's stable set (the state stores, pub/subs and secret stores
+ * of the major products, Redis and PostgreSQL among them) plus the SQLite name resolver that
+ * components/config.yaml uses, which Dapr itself builds only into its all-components flavor. Each sidecar
+ * holds about 40 MB less than with all components, and a stack runs five (bench/results/experiments.md).
+ */
+const DAPRD_COMPONENTS = 'stablecomponents+nameresolution.sqlite';
+const DAPRD_COMPONENTS_KEY = 'daprd-components';
+const SQLITE_RESOLVER = join('cmd', 'daprd', 'components', 'nameresolution_sqlite.go');
+
+/**
+ * Builds daprd from a copy of the module (the module cache is read-only, and `go build -overlay` may not
+ * replace files in it) in which the SQLite resolver's file also carries the stablecomponents tag: the copy's
+ * one change.
+ */
+async function buildDaprd(dir: string, target: string): Promise<void> {
+  const copy = await mkdtemp(join(tmpdir(), 'daprd-src-'));
+  try {
+    await mustRun('cp', ['-R', `${dir}/.`, copy]);
+    await mustRun('chmod', ['-R', 'u+w', copy]);
+    const resolver = join(copy, SQLITE_RESOLVER);
+    const source = readFileSync(resolver, 'utf8');
+    const enabled = source.replace(/^\/\/go:build allcomponents$/m, '//go:build allcomponents || stablecomponents');
+    if (enabled === source) {
+      throw new Stop(`${SQLITE_RESOLVER} of dapr ${versions.dapr} has no "//go:build allcomponents" line to extend`);
+    }
+    await writeFile(resolver, enabled);
+    await goBuild(copy, target, './cmd/daprd', ['-tags', 'stablecomponents', '-ldflags', runtimeLdflags]);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -140,10 +173,14 @@ async function ensureRuntimeBinary(name: RuntimeBinary): Promise<void> {
   const target = daprBin(name);
   if (existsSync(target)) {
     const version = await installedVersion(name);
-    if (version && versionAtLeast(version, versions.minimumDapr)) {
+    const ours = builtByUs();
+    const outdatedBuild =
+      name === 'daprd' && ours.daprd !== undefined && ours[DAPRD_COMPONENTS_KEY] !== DAPRD_COMPONENTS;
+    if (version && versionAtLeast(version, versions.minimumDapr) && !outdatedBuild) {
       info(`✓ ${name} ${version} (${target})`);
       return;
     }
+    if (outdatedBuild) info(`  ${target} is our earlier build with all of Dapr's components: rebuilding it leaner`);
     if (builtByUs()[name] === undefined) {
       throw new Stop(
         `${target} is Dapr ${version ?? 'of unknown version'}, older than the ${versions.minimumDapr} this project needs, and it is not ours to replace: upgrade your Dapr install, or set DAPR_RUNTIME_PATH to another folder and run this again to build ${versions.dapr} there.`,
