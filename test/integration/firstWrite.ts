@@ -63,6 +63,29 @@ export async function checkFirstWrite(
   await Promise.all(Array.from({ length: 20 }, increment));
   expect((await client.getState<Counter>(counter)).value).toEqual({ n: 20 });
 
+  // A bulk read gives each key as a read of its own would, a missing one without value or ETag.
+  const missing = `first-write-check:${randomUUID()}`;
+  const bulk = await client.getStates<Counter>([key, missing, counter]);
+  expect(bulk).toEqual([second, { value: undefined, etag: undefined }, await client.getState<Counter>(counter)]);
+  // One save of several keys (as the notifications' timelines are written in batches): a create beside an
+  // update with a current ETag writes both; with a stale ETag among them, the save is refused.
+  const created = `first-write-check:${randomUUID()}`;
+  await client.saveState([
+    { key: created, value: { n: 1 } },
+    { key: counter, value: { n: 21 }, etag: bulk[2]?.etag },
+  ]);
+  expect((await client.getStates<Counter>([created, counter])).map((entry) => entry.value)).toEqual([
+    { n: 1 },
+    { n: 21 },
+  ]);
+  await expect(
+    client.saveState([
+      { key: `first-write-check:${randomUUID()}`, value: { n: 1 } },
+      { key: counter, value: { n: 22 }, etag: bulk[2]?.etag },
+    ]),
+  ).rejects.toThrow();
+  expect((await client.getState<Counter>(counter)).value).toEqual({ n: 21 });
+
   // daprd's own answers: a stale ETag is a 409, a lost create a plain 500 (the client tells it from other
   // 500s by its message, which each store words its own way: the caller pins it). An ETag for a key that
   // does not exist is where the stores differ (the caller pins that too); updateState never sends one.

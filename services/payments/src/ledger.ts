@@ -1,5 +1,6 @@
 // The payments ledger: one key per order holding its entries, changed with an ETag check, so a charge
 // happens once per order and a refund at most once, and only after a charge.
+import { EtagMismatch } from '#shared/dapr.ts';
 import type { LedgerEntry, PaymentResult } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
 
@@ -19,14 +20,22 @@ export class Ledger {
     return (await this.dapr.getState<OrderLedger>(ledgerKey(orderId))).value?.entries ?? [];
   }
 
-  /** Charges the order once: a repeated charge returns the first one, whatever amount it names. */
-  charge(orderId: string, customer: string, amount: number): Promise<PaymentResult> {
-    return updateState<OrderLedger, PaymentResult>(this.dapr, ledgerKey(orderId), (ledger = { entries: [] }) => {
-      const existing = ledger.entries.find((entry) => entry.kind === 'charge');
-      if (existing) return { result: { orderId, entry: existing } };
-      const entry: LedgerEntry = { orderId, kind: 'charge', amount, customer, at: this.now().toISOString() };
-      return { next: { entries: [...ledger.entries, entry] }, result: { orderId, entry } };
-    });
+  /**
+   * Charges the order once: a repeated charge returns the first one, whatever amount it names. A charge is
+   * always a ledger's first entry, so the first charge is a create-only write (one call to the sidecar);
+   * a repeat finds the ledger there and returns its charge.
+   */
+  async charge(orderId: string, customer: string, amount: number): Promise<PaymentResult> {
+    const entry: LedgerEntry = { orderId, kind: 'charge', amount, customer, at: this.now().toISOString() };
+    try {
+      await this.dapr.saveState([{ key: ledgerKey(orderId), value: { entries: [entry] } satisfies OrderLedger }]);
+      return { orderId, entry };
+    } catch (error) {
+      if (!(error instanceof EtagMismatch)) throw error;
+    }
+    const charged = (await this.entries(orderId)).find((existing) => existing.kind === 'charge');
+    if (!charged) throw new Error(`the ledger of ${orderId} exists but holds no charge`);
+    return { orderId, entry: charged };
   }
 
   /** Refunds the order's charge once; with no charge there is nothing to refund (entry null). */

@@ -34,6 +34,24 @@ describe('Ledger.charge', () => {
     expect(fake.writes).toBe(1);
   });
 
+  it('charges with one create-only write and no read; only a repeat reads', async () => {
+    const { fake, ledger } = setup();
+
+    await ledger.charge(ORDER, 'Riley', 42.5);
+    expect({ reads: fake.reads, writes: fake.writes, conflicts: fake.conflicts }).toEqual({
+      reads: 0,
+      writes: 1,
+      conflicts: 0,
+    });
+
+    await ledger.charge(ORDER, 'Riley', 42.5);
+    expect({ reads: fake.reads, writes: fake.writes, conflicts: fake.conflicts }).toEqual({
+      reads: 1,
+      writes: 1,
+      conflicts: 1,
+    });
+  });
+
   it('keeps orders apart', async () => {
     const { ledger } = setup();
     await ledger.charge(ORDER, 'Riley', 10);

@@ -11,7 +11,7 @@ export interface Change<T, R> {
   result: R;
 }
 
-export type StateClient = Pick<DaprHttpClient, 'getState' | 'saveState'>;
+export type StateClient = Pick<DaprHttpClient, 'getState' | 'getStates' | 'saveState'>;
 
 export async function updateState<T, R>(
   dapr: StateClient,

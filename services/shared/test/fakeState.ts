@@ -28,6 +28,10 @@ export class FakeState implements StateClient {
   /** Called before every save (after the caller read, before the ETag check). */
   beforeSave: BeforeSave | undefined;
 
+  /** getState calls. */
+  reads = 0;
+  /** getStates calls (bulk reads). */
+  bulkReads = 0;
   /** Saves that were applied. */
   writes = 0;
   /** Saves refused with EtagMismatch. */
@@ -42,7 +46,19 @@ export class FakeState implements StateClient {
   }
 
   async getState<T>(key: string): Promise<StateEntry<T>> {
+    this.reads += 1;
     await Promise.resolve();
+    return this.read<T>(key);
+  }
+
+  /** Every key as `getState` reads it, in the order asked for: one call. */
+  async getStates<T>(keys: readonly string[]): Promise<StateEntry<T>[]> {
+    this.bulkReads += 1;
+    await Promise.resolve();
+    return keys.map((key) => this.read<T>(key));
+  }
+
+  private read<T>(key: string): StateEntry<T> {
     const stored = this.data.get(key);
     if (!stored) return { value: undefined, etag: undefined };
     return { value: structuredClone(stored.value) as T, etag: stored.etag };

@@ -1,5 +1,6 @@
 // Shipping: one shipment per order, and a maintenance mode (kept in the state store, so it survives a
 // restart) in which new shipments are refused with 503.
+import { EtagMismatch } from '#shared/dapr.ts';
 import { HttpProblem } from '#shared/http.ts';
 import type { ShipResult } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
@@ -30,17 +31,27 @@ export class Shipments {
     return (await this.dapr.getState<ShipResult>(shipmentKey(orderId))).value;
   }
 
-  /** Ships the order once; a repeat returns the first shipment, even in maintenance mode. */
+  /**
+   * Ships the order once; a repeat returns the first shipment, even in maintenance mode. One read of both
+   * keys, then a create-only write: two calls to the sidecar, and a concurrent repeat that wins the create
+   * makes this one return its shipment.
+   */
   async ship(orderId: string): Promise<ShipResult> {
-    const existing = await this.shipment(orderId);
-    if (existing) return existing;
-    if (await this.inMaintenance()) {
+    const key = shipmentKey(orderId);
+    const [existing, maintenance] = await this.dapr.getStates<ShipResult | Maintenance>([key, MAINTENANCE_KEY]);
+    if (existing?.value) return existing.value as ShipResult;
+    if ((maintenance?.value as Maintenance | undefined)?.active) {
       throw new HttpProblem(503, 'shipping is deactivated for maintenance');
     }
-    return updateState<ShipResult, ShipResult>(this.dapr, shipmentKey(orderId), (current) => {
-      if (current) return { result: current };
-      const shipment = { orderId, shipmentId: this.newShipmentId(), shippedAt: this.now().toISOString() };
-      return { next: shipment, result: shipment };
-    });
+    const shipment = { orderId, shipmentId: this.newShipmentId(), shippedAt: this.now().toISOString() };
+    try {
+      await this.dapr.saveState([{ key, value: shipment }]);
+      return shipment;
+    } catch (error) {
+      if (!(error instanceof EtagMismatch)) throw error;
+      const first = await this.shipment(orderId);
+      if (!first) throw error;
+      return first;
+    }
   }
 }

@@ -32,6 +32,19 @@ describe('Shipments', () => {
     expect(await shipments.shipment(ORDER)).toEqual(first);
   });
 
+  it('ships with one read of the shipment and the maintenance flag together, and one create-only write', async () => {
+    const { fake, shipments } = setup();
+
+    await shipments.ship(ORDER);
+
+    expect({ reads: fake.reads, bulkReads: fake.bulkReads, writes: fake.writes, conflicts: fake.conflicts }).toEqual({
+      reads: 0,
+      bulkReads: 1,
+      writes: 1,
+      conflicts: 0,
+    });
+  });
+
   it('gives each order its own shipment', async () => {
     const { shipments } = setup();
     const a = await shipments.ship(ORDER);
