@@ -118,6 +118,34 @@ describe('the order index', () => {
     expect(runningIds(store)).toEqual([]);
   });
 
+  it('leaves the running set alone on the steps in between, and follows the approval wait there', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store, { runningShards: 1 });
+    const [received, reserved, paid] = happyPath(ID) as Notification[];
+    await index.record(received as Notification);
+    const afterReceived = { reads: store.reads, writes: store.writes };
+    await index.record(reserved as Notification);
+    await index.record(paid as Notification);
+    // Two record advances, a read and a write each: nothing more.
+    expect({ reads: store.reads - afterReceived.reads, writes: store.writes - afterReceived.writes }).toEqual({
+      reads: 2,
+      writes: 2,
+    });
+
+    const big = 'order_sam_bbbbb';
+    await index.record(step(big, 'received', 0));
+    await index.record(step(big, 'stock_reserved', 100));
+    await index.record(step(big, 'waiting_for_approval', 200, { deadline: at(60_000) }));
+    expect(store.peek<RunningShard>(runningKey(0))?.orders[big]).toMatchObject({ waitingSince: T0 + 200 });
+    await index.record(step(big, 'approved', 1200));
+    expect(store.peek<RunningShard>(runningKey(0))?.orders[big]).toEqual({
+      createdAt: T0,
+      waitingSince: T0 + 200,
+      waitedMs: 1000,
+    });
+    await index.flush();
+  });
+
   it('lets a removal ride along with the next write of its shard', async () => {
     const store = new FakeState();
     const index = new OrderIndex(store, { runningShards: 1, removalDelayMs: 60_000 });

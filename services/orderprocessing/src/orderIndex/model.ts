@@ -126,6 +126,17 @@ export function changeRunning(
   return undefined;
 }
 
+/**
+ * Whether `notification` may change the order's running-set entry, told from the order's record as it was
+ * before the step, so that the steps in between leave the running set alone: an ending removes the entry,
+ * and the approval wait changes it when it begins and when the first step after it ends it.
+ */
+export function changesRunning(before: IndexedOrder, notification: Notification): boolean {
+  const { kind } = notification;
+  if (kind === 'received' || kind === WAITING || ENDINGS[kind]) return true;
+  return before.waitingSince !== undefined && before.waitedMs === undefined;
+}
+
 /** The running-set entry that a record implies (to repair one that went stale). */
 export function runningEntryOf(record: IndexedOrder): RunningEntry {
   const waitOver = record.waitedMs !== undefined;

@@ -23,6 +23,7 @@ import { type StateClient, updateState } from '#shared/state.ts';
 import {
   advanceRecord,
   changeRunning,
+  changesRunning,
   ENDINGS,
   type IndexedOrder,
   type IndexedStatus,
@@ -125,8 +126,10 @@ export class OrderIndex {
       await this.fileUnderRecord(stored, notification);
       return;
     }
-    const [known] = await Promise.all([this.advance(notification), this.track(notification)]);
-    if (!known) {
+    const before = await this.advance(notification);
+    // Most steps leave the running set as it is: only the approval wait and the end change it there.
+    if (before && changesRunning(before, notification)) await this.track(notification);
+    if (!before) {
       // The index never heard of this order (placed before it existed): file it under this step's time.
       const record = newRecord(notification);
       const running = record.status === 'RUNNING';
@@ -232,12 +235,12 @@ export class OrderIndex {
     }
   }
 
-  /** Moves the record on; false when there is no record. */
-  private advance(notification: Notification): Promise<boolean> {
-    return updateState<IndexedOrder, boolean>(this.store, recordKey(notification.orderId), (current) => {
-      if (!current) return { result: false };
+  /** Moves the record on; returns it as it was, or null when there is no record. */
+  private advance(notification: Notification): Promise<IndexedOrder | null> {
+    return updateState<IndexedOrder, IndexedOrder | null>(this.store, recordKey(notification.orderId), (current) => {
+      if (!current) return { result: null };
       const next = advanceRecord(current, notification);
-      return next ? { next, result: true } : { result: true };
+      return next ? { next, result: current } : { result: current };
     });
   }
 
