@@ -20,20 +20,13 @@
 // (duplicates are fine, the page dedupes by notification id). When the index may have dropped an order
 // touched since then (`evictedUpTo`), the client gets a full snapshot instead.
 
-import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
+import { GroupCommit } from '#shared/lanes.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
-import { customerOf, type DerivedState, deriveState, KIND_ORDER } from './orderState.ts';
+import { customerOf, type DerivedState, deriveState } from './orderState.ts';
+import { type OrderTimeline, type StoredEvent, TimelineWriter, timelineKey } from './timelines.ts';
 
-export interface StoredEvent extends Notification {
-  /** When this service first stored the notification (ms since the epoch): the SSE cursor. */
-  at: number;
-}
-
-export interface OrderTimeline {
-  orderId: string;
-  events: StoredEvent[];
-}
+export { compareEvents, type OrderTimeline, type StoredEvent, TimelineFull, timelineKey } from './timelines.ts';
 
 export interface OrderSummary extends DerivedState {
   orderId: string;
@@ -86,18 +79,8 @@ export interface ReadModelOptions {
 }
 
 export const INDEX_KEY = 'orders:recent';
-export const timelineKey = (orderId: string) => `timeline:${orderId}`;
-
-/** A notification that does not fit: its timeline is full (not a transient failure, so not retried). */
-export class TimelineFull extends Error {}
 
 const EMPTY: RecentOrders = { orders: [], evictedUpTo: 0 };
-const rank = (kind: Notification['kind']) => KIND_ORDER.indexOf(kind);
-
-/** Workflow order: by the workflow's time, then by the story's order of kinds, then by arrival. */
-export function compareEvents(a: StoredEvent, b: StoredEvent): number {
-  return a.time.localeCompare(b.time) || rank(a.kind) - rank(b.kind) || a.at - b.at;
-}
 
 export function summarize(timeline: OrderTimeline): OrderSummary {
   const { events } = timeline;
@@ -163,7 +146,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 }
 
 export class ReadModel {
-  private readonly lanes = new KeyedLanes();
+  private readonly timelines: TimelineWriter;
   private readonly index: GroupCommit<OrderSummary, boolean>;
   private readonly limits: { maxRecent: number; maxPending: number };
   private readonly maxEventsPerOrder: number;
@@ -178,13 +161,18 @@ export class ReadModel {
     this.maxEventsPerOrder = options.maxEventsPerOrder ?? 50;
     this.marginMs = options.replayMarginMs ?? 15_000;
     this.now = options.now ?? Date.now;
-    this.index = new GroupCommit(async (summaries) => {
-      const applied = await updateState<RecentOrders, Set<OrderSummary>>(this.store, INDEX_KEY, (current) => {
-        const { next, applied } = mergeRecent(current, summaries, this.limits);
-        return next === (current ?? EMPTY) ? { result: applied } : { next, result: applied };
-      });
-      return (summary) => applied.has(summary);
-    });
+    this.timelines = new TimelineWriter(store, this.maxEventsPerOrder, this.now);
+    // One index write for the summaries of a whole delivery (they arrive in the same tick).
+    this.index = new GroupCommit(
+      async (summaries) => {
+        const applied = await updateState<RecentOrders, Set<OrderSummary>>(this.store, INDEX_KEY, (current) => {
+          const { next, applied } = mergeRecent(current, summaries, this.limits);
+          return next === (current ?? EMPTY) ? { result: applied } : { next, result: applied };
+        });
+        return (summary) => applied.has(summary);
+      },
+      { gatherTick: true },
+    );
   }
 
   /** Index writes so far (each carries every summary that was waiting for it). */
@@ -192,30 +180,17 @@ export class ReadModel {
     return this.index.commits;
   }
 
+  /** Timeline batch writes so far (each carries every notification that arrived with it). */
+  get timelineCommits(): number {
+    return this.timelines.commits;
+  }
+
   /**
    * Stores a notification once (a redelivery changes nothing) and brings the index up to date. Throws
    * when the store fails (the caller answers so that pub/sub redelivers) or with `TimelineFull`.
    */
   async record(notification: Notification): Promise<Recorded> {
-    const { orderId } = notification;
-    // Notifications of one order take turns here, so they do not collide on the timeline's ETag.
-    const { timeline, event, isNew } = await this.lanes.run(orderId, () =>
-      updateState<OrderTimeline, { timeline: OrderTimeline; event: StoredEvent; isNew: boolean }>(
-        this.store,
-        timelineKey(orderId),
-        (current) => {
-          const events = current?.events ?? [];
-          const known = events.find((stored) => stored.id === notification.id);
-          if (current && known) return { result: { timeline: current, event: known, isNew: false } };
-          if (events.length >= this.maxEventsPerOrder) {
-            throw new TimelineFull(`the timeline of ${orderId} is full (${events.length} notifications)`);
-          }
-          const stored: StoredEvent = { ...notification, at: this.now() };
-          const next = { orderId, events: [...events, stored].sort(compareEvents) };
-          return { next, result: { timeline: next, event: stored, isNew: true } };
-        },
-      ),
-    );
+    const { timeline, event, isNew } = await this.timelines.add(notification);
     const order = summarize(timeline);
     const indexed = await this.index.submit(order);
     return { event, order, isNew, publish: isNew || indexed };

@@ -33,7 +33,14 @@ export class GroupCommit<I, R> {
   /** Writes done (for tests and metrics). */
   commits = 0;
 
-  constructor(private readonly write: (items: I[]) => Promise<(item: I) => R>) {}
+  /**
+   * `gatherTick`: the first write waits for the end of the current tick, so that items submitted together
+   * (e.g. for every message of one request) share it, instead of the first going alone.
+   */
+  constructor(
+    private readonly write: (items: I[]) => Promise<(item: I) => R>,
+    private readonly options: { gatherTick?: boolean } = {},
+  ) {}
 
   /** Nothing is waiting and no write is under way. */
   get idle(): boolean {
@@ -43,12 +50,14 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.running) void this.drain();
+      if (this.running) return;
+      this.running = true;
+      if (this.options.gatherTick) queueMicrotask(() => void this.drain());
+      else void this.drain();
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending;
