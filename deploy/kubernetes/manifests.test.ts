@@ -203,6 +203,13 @@ describe('deploy/kubernetes', () => {
     }
   });
 
+  it('starts every app with the command dapr.yaml runs it with: the image’s CMD', () => {
+    const dockerfile = readFileSync(join(here, '..', 'Dockerfile'), 'utf8');
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(cmd).toBeDefined();
+    for (const [appId, app] of apps) expect(JSON.parse(cmd ?? '[]'), appId).toEqual(app.command);
+  });
+
   it('runs every app as non-root, read-only, without privilege escalation', () => {
     for (const appId of appIds) {
       const { spec } = (deployments.get(appId) as Manifest).doc.spec.template;
