@@ -144,7 +144,7 @@ export function buildApp({ config, orders, index: givenIndex }: OrderAppDeps) {
         .catch((error: unknown) =>
           app.log.warn(
             { err: error },
-            'order index: removals from the running set not written (the watchdog drops them)',
+            'order index: deferred writes lost (the orders’ next steps and the watchdog repair them)',
           ),
         );
       await client.stop().catch(() => undefined);

@@ -29,6 +29,7 @@ beforeEach(async () => {
   for (const n of happyPath('order_sam_bbbbb', 1000).slice(0, 2)) await index.record(n);
   await index.record(step('order_vera_ccccc', 'received', 2000));
   await index.record(step('order_vera_ccccc', 'waiting_for_approval', 2100, { deadline: '2026-11-22T10:00:00.000Z' }));
+  await index.flush(); // the steps in between reach the record a moment later
   app = buildApp({
     config: loadOrderConfig({
       APP_PORT: '3000',

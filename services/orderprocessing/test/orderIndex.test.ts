@@ -103,6 +103,7 @@ describe('the order index', () => {
     const [received, reserved, paid, shipped] = happyPath(ID) as Notification[];
     for (const notification of [received, reserved, paid] as Notification[]) await index.record(notification);
     await index.record(received as Notification); // a retried step publishes it again
+    await index.flush(); // the steps in between reach the record a moment later
 
     const start = Math.floor(T0 / 10_000) * 10_000;
     expect(store.peek<Bucket>(bucketKey(start))?.entries).toEqual([{ id: ID, at: T0, customer: 'riley' }]);
@@ -118,19 +119,26 @@ describe('the order index', () => {
     expect(runningIds(store)).toEqual([]);
   });
 
-  it('leaves the running set alone on the steps in between, and follows the approval wait there', async () => {
+  it('advances the record of the steps in between later, once, and leaves the running set alone', async () => {
     const store = new FakeState();
-    const index = new OrderIndex(store, { runningShards: 1 });
-    const [received, reserved, paid] = happyPath(ID) as Notification[];
+    const index = new OrderIndex(store, { runningShards: 1, advanceDelayMs: 60_000 });
+    const [received, reserved, paid, shipped] = happyPath(ID) as Notification[];
     await index.record(received as Notification);
     const afterReceived = { reads: store.reads, writes: store.writes };
     await index.record(reserved as Notification);
     await index.record(paid as Notification);
-    // Two record advances, a read and a write each: nothing more.
+    expect({ reads: store.reads, writes: store.writes }).toEqual(afterReceived);
+    expect(store.peek<IndexedOrder>(recordKey(ID))?.lastStep).toBe('received');
+
+    // The end carries the record past them: one read and one write, for the three steps.
+    await index.record(shipped as Notification);
     expect({ reads: store.reads - afterReceived.reads, writes: store.writes - afterReceived.writes }).toEqual({
-      reads: 2,
-      writes: 2,
+      reads: 1,
+      writes: 1,
     });
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ lastStep: 'shipped', status: 'COMPLETED' });
+    await index.flush();
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ lastStep: 'shipped', status: 'COMPLETED' });
 
     const big = 'order_sam_bbbbb';
     await index.record(step(big, 'received', 0));
@@ -144,6 +152,18 @@ describe('the order index', () => {
       waitedMs: 1000,
     });
     await index.flush();
+  });
+
+  it('writes a deferred step on its own when no later step comes in time', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store, { advanceDelayMs: 20 });
+    const [received, reserved, paid] = happyPath(ID) as Notification[];
+    await index.record(received as Notification);
+    await index.record(reserved as Notification);
+    await index.record(paid as Notification);
+    expect(store.peek<IndexedOrder>(recordKey(ID))?.lastStep).toBe('received');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ lastStep: 'paid', updatedAt: at(200) });
   });
 
   it('lets a removal ride along with the next write of its shard', async () => {
@@ -196,6 +216,7 @@ describe('the order index', () => {
     const store = new FakeState();
     const index = new OrderIndex(store);
     await index.record(step(ID, 'paid', 5000));
+    await index.flush();
     expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ createdAt: at(5000), lastStep: 'paid' });
     expect(store.peek<Bucket>(bucketKey(Math.floor((T0 + 5000) / 10_000) * 10_000))?.entries).toHaveLength(1);
     expect(runningIds(store)).toEqual([ID]);

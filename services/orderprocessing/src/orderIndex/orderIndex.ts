@@ -14,11 +14,15 @@
 //                            lost leaves a stale entry, which the watchdog drops after reading the record.
 //
 // Record and bucket writes are awaited by the step (beside its publish), so an order the API accepted is
-// listed once its first step is done. The record is the truth; the running set is only a shortlist.
+// listed once its first step is done, and its end is in the record once its last step is done. The steps
+// in between (stock reserved, paid) advance the record a moment later (`advanceDelayMs`), unless a later
+// step of the order comes first and carries the record past them: most orders write their record twice
+// instead of four times. A deferred advance lost in a crash leaves the record a step behind until the
+// order's next step. The record is the truth; the running set is only a shortlist.
 
 import { BatchedUpdates } from '#shared/batched.ts';
 import { EtagMismatch } from '#shared/dapr.ts';
-import { isWatchdogFlag, type Notification, type WatchdogFlag } from '#shared/messages.ts';
+import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
 import {
   advanceRecord,
@@ -29,10 +33,14 @@ import {
   type IndexedStatus,
   newRecord,
   type RunningEntry,
+  rankOf,
   runningEntryOf,
 } from './model.ts';
 
 export const BUCKET_MS = 10_000;
+
+/** Steps whose record advance is deferred: nothing but the list's last step depends on them. */
+const DEFERRED: ReadonlySet<NotificationKind> = new Set(['stock_reserved', 'paid']);
 
 export interface BucketEntry {
   id: string;
@@ -81,6 +89,8 @@ export interface OrderIndexOptions {
   runningShards?: number;
   /** How long a removal from the running set may wait for a ride with another write. */
   removalDelayMs?: number;
+  /** How long the record advance of a step in the middle of an order waits for a later step to carry it. */
+  advanceDelayMs?: number;
   /** Told of background writes that failed (they are repaired later, but worth a log line). */
   onBackgroundError?: (error: unknown) => void;
 }
@@ -96,6 +106,9 @@ export class OrderIndex {
   private readonly removals = new Map<number, Set<string>>();
   private removalTimer: NodeJS.Timeout | undefined;
   private readonly removalDelayMs: number;
+  /** Deferred record advances, by order id: the latest step of each, and the timer that writes it. */
+  private readonly deferred = new Map<string, { notification: Notification; timer: NodeJS.Timeout }>();
+  private readonly advanceDelayMs: number;
   private readonly onBackgroundError: (error: unknown) => void;
 
   constructor(
@@ -104,6 +117,7 @@ export class OrderIndex {
   ) {
     this.shards = options.runningShards ?? 4;
     this.removalDelayMs = options.removalDelayMs ?? 1000;
+    this.advanceDelayMs = options.advanceDelayMs ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.buckets = new BatchedUpdates(store);
     this.days = new BatchedUpdates(store);
@@ -113,10 +127,22 @@ export class OrderIndex {
 
   /**
    * Takes one step's notification into the index (the activities call it beside the publish). Safe to call
-   * twice or late: nothing moves backwards. Throws when the store fails, so the step is retried.
+   * twice or late: nothing moves backwards. Throws when the store fails, so the step is retried; the
+   * deferred steps' advances are written in the background instead.
    */
   async record(notification: Notification): Promise<void> {
     if (isWatchdogFlag(notification.kind)) return;
+    if (DEFERRED.has(notification.kind)) {
+      this.defer(notification);
+      return;
+    }
+    // A later step carries the record past a deferred one (an earlier one, e.g. a retry's copy, does not).
+    const pending = this.deferred.get(notification.orderId)?.notification;
+    if (pending && rankOf(notification.kind) > rankOf(pending.kind)) this.undefer(notification.orderId);
+    await this.recordNow(notification);
+  }
+
+  private async recordNow(notification: Notification): Promise<void> {
     if (notification.kind === 'received') {
       const [stored] = await Promise.all([
         this.createRecord(notification),
@@ -204,11 +230,38 @@ export class OrderIndex {
     ]);
   }
 
-  /** Writes removals that are still waiting for a ride (on shutdown). */
+  /** Writes the deferred record advances and the removals that are still waiting for a ride (on shutdown). */
   async flush(): Promise<void> {
     clearTimeout(this.removalTimer);
     this.removalTimer = undefined;
-    await Promise.all([...this.removals.keys()].map((shard) => this.writeRemovals(shard)));
+    const deferred = [...this.deferred.keys()].map((id) => this.undefer(id));
+    await Promise.all([
+      ...deferred.map((notification) => notification && this.recordNow(notification)),
+      ...[...this.removals.keys()].map((shard) => this.writeRemovals(shard)),
+    ]);
+  }
+
+  /** Holds the step's advance back for a while; a later step of the order replaces it. */
+  private defer(notification: Notification): void {
+    const { orderId, kind } = notification;
+    const pending = this.deferred.get(orderId);
+    if (pending && rankOf(pending.notification.kind) >= rankOf(kind)) return;
+    clearTimeout(pending?.timer);
+    const timer = setTimeout(() => {
+      if (this.deferred.get(orderId)?.timer !== timer) return;
+      this.deferred.delete(orderId);
+      this.recordNow(notification).catch(this.onBackgroundError);
+    }, this.advanceDelayMs).unref();
+    this.deferred.set(orderId, { notification, timer });
+  }
+
+  /** Drops the order's deferred advance and returns it. */
+  private undefer(orderId: string): Notification | undefined {
+    const pending = this.deferred.get(orderId);
+    if (!pending) return undefined;
+    clearTimeout(pending.timer);
+    this.deferred.delete(orderId);
+    return pending.notification;
   }
 
   // ---- the record ---------------------------------------------------------------------------------
