@@ -126,6 +126,9 @@ export async function waitFor(
   throw new Stop(`${what} did not become ready within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`);
 }
 
+/** How much of a service's latest output it keeps in memory. */
+const TAIL_CHARS = 2048;
+
 /**
  * A long-running process started by us, in its own process group (so a terminal's Ctrl+C reaches only
  * the script that owns it, and stopping it also stops whatever it spawned). Output goes to a log file.
@@ -134,6 +137,8 @@ export class Service {
   readonly child: ChildProcess;
   exited = false;
   exitCode: number | null = null;
+  /** The end of its output, to say why it died even once its log file is gone. */
+  private tail = '';
 
   constructor(
     readonly name: string,
@@ -153,6 +158,11 @@ export class Service {
     // Two sources, one file: neither may end it, the process's close does.
     this.child.stdout?.pipe(log, { end: false });
     this.child.stderr?.pipe(log, { end: false });
+    const keepTail = (chunk: Buffer) => {
+      this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_CHARS);
+    };
+    this.child.stdout?.on('data', keepTail);
+    this.child.stderr?.on('data', keepTail);
     this.child.on('close', () => log.end());
     this.child.on('exit', (code) => {
       this.exited = true;
@@ -168,8 +178,11 @@ export class Service {
   }
 
   /** A reason when the process is gone, for `waitFor(..., { alive })`. */
-  deathNote = (): string | undefined =>
-    this.exited ? `${this.name} exited (code ${this.exitCode}); see ${this.logFile}` : undefined;
+  deathNote = (): string | undefined => {
+    if (!this.exited) return undefined;
+    const last = this.tail.trimEnd().split('\n').slice(-3).join('\n  ');
+    return `${this.name} exited (code ${this.exitCode}); see ${this.logFile}${last ? `; its last lines:\n  ${last}` : ''}`;
+  };
 
   /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = 10_000): Promise<void> {
@@ -206,8 +219,26 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** A TCP port that is free right now on the loopback interface. */
-export function freePort(): Promise<number> {
+/** Ports freePort handed out in this process: it never hands one out twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port nobody listens on right now, and not one this process handed out before. Without that
+ * second rule a stack's forty-odd ports would sometimes include one twice: the kernel picks them at random
+ * (500 picks repeated 27), so a port came twice in about one stack start in ten, and the second process to
+ * bind it exited.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await anyFreePort();
+    if (!handedOut.has(port) || attempt >= 100) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
