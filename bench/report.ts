@@ -286,7 +286,7 @@ export function fullMarkdown(result: BenchResult): string {
     ...(Object.keys(s.appEnv).length > 0
       ? [`- **Experiment**: extra environment per app ${JSON.stringify(s.appEnv)}.`]
       : []),
-    `- Warm-up: up to ${s.warmUpCount} of each or ${s.warmUpSeconds} s at ${Math.min(10, s.concurrency)} in flight. Latency: 1 in flight, up to ${s.latencyCount} or ${s.latencySeconds} s. Load: ${s.concurrency} in flight for ${s.durationSeconds} s (closed loop: each finished item starts the next). Errors: a non-202 answer, a status other than COMPLETED, an unsuccessful result, or no completion within ${s.timeoutSeconds} s.`,
+    `- Warm-up: up to ${s.warmUpCount} of each or ${s.warmUpSeconds} s at ${Math.min(10, s.concurrency)} in flight. Latency: 1 in flight, up to ${s.latencyCount} or ${s.latencySeconds} s. Load: ${s.concurrency} in flight for ${s.durationSeconds} s (closed loop: each finished item starts the next), the orders before the floor, so that the floor's workflows, which go through the same scheduler and Redis, are not in them yet while the stack is measured under order load. Errors: a non-202 answer, a status other than COMPLETED, an unsuccessful result, or no completion within ${s.timeoutSeconds} s.`,
     '',
     '## Memory: peak RSS per process, MiB (process and its children, sampled every 250 ms)',
     '',
