@@ -46,8 +46,6 @@ export class TimelineWriter {
   /** Writes of one order's timeline outside a batch take turns, so they do not collide on its ETag. */
   private readonly lanes = new KeyedLanes();
   private readonly batches: GroupCommit<Notification, Stored | Error>;
-  /** Batches whose save failed and were stored one by one (for tests). */
-  fallbacks = 0;
 
   constructor(
     private readonly store: StateClient,
@@ -104,7 +102,6 @@ export class TimelineWriter {
       try {
         await this.store.saveState(changed);
       } catch {
-        this.fallbacks += 1;
         const alone = await Promise.all(
           batch.map(async (notification) => [notification, await this.addAlone(notification)] as const),
         );
