@@ -181,7 +181,7 @@ async function ensureRuntimeBinary(name: RuntimeBinary): Promise<void> {
       return;
     }
     if (outdatedBuild) info(`  ${target} is our earlier build with all of Dapr's components: rebuilding it leaner`);
-    if (builtByUs()[name] === undefined) {
+    if (ours[name] === undefined) {
       throw new Stop(
         `${target} is Dapr ${version ?? 'of unknown version'}, older than the ${versions.minimumDapr} this project needs, and it is not ours to replace: upgrade your Dapr install, or set DAPR_RUNTIME_PATH to another folder and run this again to build ${versions.dapr} there.`,
       );

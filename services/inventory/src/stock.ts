@@ -15,10 +15,9 @@
 // are one write.
 
 import { BatchedUpdates } from '#shared/batched.ts';
-import { EtagMismatch } from '#shared/dapr.ts';
 import { KeyedLanes } from '#shared/lanes.ts';
 import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
-import { type Change, type StateClient, updateState } from '#shared/state.ts';
+import { type Change, createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 
 export type StockCounts = Record<ItemName, number>;
 
@@ -162,13 +161,7 @@ export class Stock {
    */
   private async record(reservation: Reservation, expected: 'new' | 'existing'): Promise<void> {
     const key = reservationKey(reservation.orderId);
-    if (expected === 'new') {
-      try {
-        return await this.dapr.saveState([{ key, value: reservation }]);
-      } catch (error) {
-        if (!(error instanceof EtagMismatch)) throw error;
-      }
-    }
+    if (expected === 'new' && (await createIfAbsent(this.dapr, key, reservation))) return;
     await updateState<Reservation, void>(this.dapr, key, () => ({ next: reservation, result: undefined }));
   }
 

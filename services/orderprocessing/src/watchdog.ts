@@ -8,8 +8,8 @@
 // running the same watchdog do not flag twice, then published as a notification (a stable id, so a
 // repeat is dropped downstream) and noted on the index record, where GET /orders shows it.
 import type { FastifyBaseLogger } from 'fastify';
-import { EtagMismatch } from '#shared/dapr.ts';
 import type { Notification, WatchdogFlag } from '#shared/messages.ts';
+import { createIfAbsent } from '#shared/state.ts';
 import type { IndexedOrder, RunningEntry } from './orderIndex/model.ts';
 import { runningEntryOf } from './orderIndex/model.ts';
 import type { OrderIndex } from './orderIndex/orderIndex.ts';
@@ -150,10 +150,7 @@ export class Watchdog {
   private async raise(record: IndexedOrder, flag: WatchdogFlag, now: number): Promise<boolean> {
     const { index, publish, settings, log } = this.deps;
     const key = claimKey(flag, record.id);
-    try {
-      await index.store.saveState([{ key, value: { at: now } }]);
-    } catch (error) {
-      if (!(error instanceof EtagMismatch)) throw error;
+    if (!(await createIfAbsent(index.store, key, { at: now }))) {
       // Claimed before: by a replica that is at it now, or one that went away before it finished.
       const claim = (await index.store.getState<{ at: number }>(key)).value;
       if (claim && now - claim.at < 3 * settings.intervalMs) return false;

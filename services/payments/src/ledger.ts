@@ -1,8 +1,7 @@
 // The payments ledger: one key per order holding its entries, changed with an ETag check, so a charge
 // happens once per order and a refund at most once, and only after a charge.
-import { EtagMismatch } from '#shared/dapr.ts';
 import type { LedgerEntry, PaymentResult } from '#shared/messages.ts';
-import { type StateClient, updateState } from '#shared/state.ts';
+import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 
 interface OrderLedger {
   entries: LedgerEntry[];
@@ -27,12 +26,8 @@ export class Ledger {
    */
   async charge(orderId: string, customer: string, amount: number): Promise<PaymentResult> {
     const entry: LedgerEntry = { orderId, kind: 'charge', amount, customer, at: this.now().toISOString() };
-    try {
-      await this.dapr.saveState([{ key: ledgerKey(orderId), value: { entries: [entry] } satisfies OrderLedger }]);
-      return { orderId, entry };
-    } catch (error) {
-      if (!(error instanceof EtagMismatch)) throw error;
-    }
+    const ledger: OrderLedger = { entries: [entry] };
+    if (await createIfAbsent(this.dapr, ledgerKey(orderId), ledger)) return { orderId, entry };
     const charged = (await this.entries(orderId)).find((existing) => existing.kind === 'charge');
     if (!charged) throw new Error(`the ledger of ${orderId} exists but holds no charge`);
     return { orderId, entry: charged };

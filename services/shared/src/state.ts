@@ -13,6 +13,24 @@ export interface Change<T, R> {
 
 export type StateClient = Pick<DaprHttpClient, 'getState' | 'getStates' | 'saveState'>;
 
+/**
+ * Creates `key` with `value` in one write if it does not exist yet: true when this call created it, false
+ * when the key was there already (nothing is written then). Any other failure throws.
+ */
+export async function createIfAbsent(
+  dapr: Pick<StateClient, 'saveState'>,
+  key: string,
+  value: unknown,
+): Promise<boolean> {
+  try {
+    await dapr.saveState([{ key, value }]);
+    return true;
+  } catch (error) {
+    if (error instanceof EtagMismatch) return false;
+    throw error;
+  }
+}
+
 export async function updateState<T, R>(
   dapr: StateClient,
   key: string,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EtagMismatch } from '#shared/dapr.ts';
-import { updateState } from '#shared/state.ts';
+import { createIfAbsent, updateState } from '#shared/state.ts';
 import { FakeState, touches } from './fakeState.ts';
 
 interface Counter {
@@ -122,5 +122,21 @@ describe('updateState', () => {
     await expect(update).rejects.toThrow('sidecar down');
     expect(calls).toBe(1);
     expect(fake.peek('counter')).toEqual({ n: 0 });
+  });
+});
+
+describe('createIfAbsent', () => {
+  it('creates a key that is not there, and leaves one that is as it was', async () => {
+    const store = new FakeState();
+    expect(await createIfAbsent(store, 'k', { n: 1 })).toBe(true);
+    expect(await createIfAbsent(store, 'k', { n: 2 })).toBe(false);
+    expect(store.peek('k')).toEqual({ n: 1 });
+    expect({ reads: store.reads, writes: store.writes }).toEqual({ reads: 0, writes: 1 });
+  });
+
+  it('throws what is not a lost create', async () => {
+    const store = new FakeState();
+    store.failOnSave(1, () => true, new Error('redis down'));
+    await expect(createIfAbsent(store, 'k', 1)).rejects.toThrow('redis down');
   });
 });

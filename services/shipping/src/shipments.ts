@@ -1,9 +1,8 @@
 // Shipping: one shipment per order, and a maintenance mode (kept in the state store, so it survives a
 // restart) in which new shipments are refused with 503.
-import { EtagMismatch } from '#shared/dapr.ts';
 import { HttpProblem } from '#shared/http.ts';
 import type { ShipResult } from '#shared/messages.ts';
-import { type StateClient, updateState } from '#shared/state.ts';
+import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 
 const MAINTENANCE_KEY = 'maintenance';
 const shipmentKey = (orderId: string) => `shipment:${orderId}`;
@@ -44,14 +43,9 @@ export class Shipments {
       throw new HttpProblem(503, 'shipping is deactivated for maintenance');
     }
     const shipment = { orderId, shipmentId: this.newShipmentId(), shippedAt: this.now().toISOString() };
-    try {
-      await this.dapr.saveState([{ key, value: shipment }]);
-      return shipment;
-    } catch (error) {
-      if (!(error instanceof EtagMismatch)) throw error;
-      const first = await this.shipment(orderId);
-      if (!first) throw error;
-      return first;
-    }
+    if (await createIfAbsent(this.dapr, key, shipment)) return shipment;
+    const first = await this.shipment(orderId);
+    if (!first) throw new Error(`the shipment of ${orderId} was created and is gone`);
+    return first;
   }
 }

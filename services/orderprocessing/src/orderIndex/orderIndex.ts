@@ -21,9 +21,8 @@
 // order's next step. The record is the truth; the running set is only a shortlist.
 
 import { BatchedUpdates } from '#shared/batched.ts';
-import { EtagMismatch } from '#shared/dapr.ts';
 import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';
-import { type StateClient, updateState } from '#shared/state.ts';
+import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 import {
   advanceRecord,
   changeRunning,
@@ -273,19 +272,14 @@ export class OrderIndex {
   private async createRecord(notification: Notification): Promise<IndexedOrder> {
     const key = recordKey(notification.orderId);
     const fresh = newRecord(notification);
-    try {
-      await this.store.saveState([{ key, value: fresh }]);
-      return fresh;
-    } catch (error) {
-      if (!(error instanceof EtagMismatch)) throw error;
-      // The id of a purged order, placed again, starts a new record (a late copy of the old order's step
-      // does not); otherwise someone else created it first.
-      return updateState<IndexedOrder, IndexedOrder>(this.store, key, (current) => {
-        const placedAgain = current?.purged && Date.parse(notification.time) > Date.parse(current.updatedAt);
-        const next = !current || placedAgain ? fresh : advanceRecord(current, notification);
-        return next ? { next, result: next } : { result: current as IndexedOrder };
-      });
-    }
+    if (await createIfAbsent(this.store, key, fresh)) return fresh;
+    // The id of a purged order, placed again, starts a new record (a late copy of the old order's step
+    // does not); otherwise someone else created it first.
+    return updateState<IndexedOrder, IndexedOrder>(this.store, key, (current) => {
+      const placedAgain = current?.purged && Date.parse(notification.time) > Date.parse(current.updatedAt);
+      const next = !current || placedAgain ? fresh : advanceRecord(current, notification);
+      return next ? { next, result: next } : { result: current as IndexedOrder };
+    });
   }
 
   /** Moves the record on; returns it as it was, or null when there is no record. */
