@@ -3,6 +3,12 @@
 // started with the stack's flags (same placement, scheduler, components and Redis state store), so the
 // difference between the floor and an order is what the order's own work costs.
 //
+// Beside it, the floor plus an order's Dapr calls (`benchCalls`): the same steps, each making the calls an
+// order's step makes through the sidecars (one service invocation, its notifications published), but to
+// the cheapest route each service has (GET /healthz) and to a topic nobody subscribes to. No order can
+// cost less than that with the services and notifications the system is made of, so it shows how close
+// to the floor an order could come at best.
+//
 // Run as a process: DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_API_TOKEN (when the sidecar wants one)
 // describe the sidecar. The SDK's worker is set up as orderprocessing sets up its own (the same widened
 // work-item limits, WORKFLOW_CONCURRENCY with the same default; the SDK's console lines routed away the
@@ -10,18 +16,26 @@
 
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';
+import { DaprHttpClient } from '#shared/dapr.ts';
 import { routeSdkConsoleLogs, waitForSidecar } from '#shared/sidecar.ts';
 import { widenWorker } from '../services/orderprocessing/src/workflow/worker.ts';
 
 export const FLOOR_APP_ID = 'benchfloor';
 export const FLOOR_WORKFLOW = 'benchFloor';
+export const CALLS_WORKFLOW = 'benchCalls';
 const NOOP = 'noop';
+const CALL = 'call';
+/** Published to, subscribed to by nobody: the publish costs what it costs, the delivery is left out. */
+export const CALLS_TOPIC = 'bench-calls';
 
 /**
  * The activities an auto-approved order calls, in services/orderprocessing/src/workflow/orderWorkflow.ts:
  * reserveInventory, chargePayment, shipOrder (each publishes its own notifications).
  */
 export const ORDER_STEPS = 3;
+
+/** The service each of those steps calls, in order. */
+export const ORDER_SERVICES = ['inventory', 'payments', 'shipping'] as const;
 
 export interface FloorInput {
   id: string;
@@ -48,6 +62,42 @@ async function noop(_: WorkflowActivityContext, input: unknown): Promise<unknown
   return input;
 }
 
+interface CallInput {
+  id: string;
+  appId: (typeof ORDER_SERVICES)[number];
+  /** The first step also publishes the order's "received" while its call runs, as reserveInventory does. */
+  announceBefore: boolean;
+}
+
+/** The floor's steps, each making an order step's Dapr calls (see the top of this file). */
+export async function* callsWorkflow(ctx: WorkflowContext, input: FloorInput): AsyncGenerator<unknown, FloorResult> {
+  for (const [index, appId] of ORDER_SERVICES.entries()) {
+    const call: CallInput = { id: input.id, appId, announceBefore: index === 0 };
+    yield ctx.callActivity(CALL, call);
+  }
+  return { id: input.id, success: true, steps: ORDER_SERVICES.length };
+}
+
+/** An order step's calls, as services/orderprocessing/src/workflow/activities.ts makes them. */
+function callActivity(dapr: DaprHttpClient) {
+  const announce = (id: string, kind: string) =>
+    dapr.publish(CALLS_TOPIC, {
+      id: `${id}:${kind}`,
+      orderId: id,
+      kind,
+      text: 'A notification of about the size of an order step’s',
+      customer: 'Bench',
+      time: new Date().toISOString(),
+    });
+  return async (_: WorkflowActivityContext, { id, appId, announceBefore }: CallInput): Promise<void> => {
+    await Promise.all([
+      announceBefore ? announce(id, 'before') : undefined,
+      dapr.invoke(appId, 'healthz', undefined, { httpMethod: 'GET' }),
+    ]);
+    await announce(id, appId);
+  };
+}
+
 async function main(): Promise<void> {
   const host = process.env.DAPR_HOST ?? '127.0.0.1';
   const httpPort = Number(process.env.DAPR_HTTP_PORT);
@@ -65,7 +115,12 @@ async function main(): Promise<void> {
     ...(process.env.DAPR_API_TOKEN ? { daprApiToken: process.env.DAPR_API_TOKEN } : {}),
   })
     .registerWorkflowWithName(FLOOR_WORKFLOW, floorWorkflow)
-    .registerActivityWithName(NOOP, noop);
+    .registerActivityWithName(NOOP, noop)
+    .registerWorkflowWithName(CALLS_WORKFLOW, callsWorkflow)
+    .registerActivityWithName(
+      CALL,
+      callActivity(new DaprHttpClient({ host, httpPort, apiToken: process.env.DAPR_API_TOKEN || undefined })),
+    );
   const concurrency = Number(process.env.WORKFLOW_CONCURRENCY ?? 200); // orderprocessing's default
   if (!widenWorker(runtime, concurrency)) process.stdout.write('could not widen the SDK worker: its default stays\n');
   await runtime.start();

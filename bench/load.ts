@@ -4,9 +4,12 @@
 
 import { performance } from 'node:perf_hooks';
 
+/** The engine's floor, the floor plus an order's Dapr calls (bench/floor.ts), or orders. */
+export type PhaseKind = 'floor' | 'calls' | 'orders';
+
 export interface PhaseSpec {
   name: string;
-  kind: 'floor' | 'orders';
+  kind: PhaseKind;
   concurrency: number;
   /** No new item starts after this long. */
   durationMs: number;
@@ -18,7 +21,7 @@ export interface PhaseSpec {
 
 export interface PhaseResult {
   name: string;
-  kind: 'floor' | 'orders';
+  kind: PhaseKind;
   concurrency: number;
   warmUp: boolean;
   /** Wall time from the first start to the last completion, in seconds. */

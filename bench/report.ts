@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { run } from '../scripts/lib/proc.ts';
 import { daprBin, repoRoot } from '../scripts/lib/runtime.ts';
+import { ORDER_SERVICES } from './floor.ts';
 import type { PhaseResult } from './load.ts';
 import type { PhaseUsage } from './rss.ts';
 
@@ -177,8 +178,40 @@ export function targets(result: Omit<BenchResult, 'targets'>): Target[] {
 }
 
 function phaseLabel(phase: PhaseResult, steps: number): string {
-  const what = phase.kind === 'floor' ? `floor (${steps} no-op activities)` : 'orders (POST → COMPLETED)';
+  const what = {
+    floor: `floor (${steps} no-op activities)`,
+    calls: 'floor + an order’s Dapr calls',
+    orders: 'orders (POST → COMPLETED)',
+  }[phase.kind];
   return phase.warmUp ? `${what}, warm-up` : what;
+}
+
+const times = (value: number) => `${(Math.round(value * 100) / 100).toFixed(2)} ×`;
+
+/**
+ * How close to the floor an order could come at best: the `calls` workload is the floor's steps making an
+ * order's calls through the sidecars with empty handlers (bench/floor.ts), so an order, which does real
+ * work behind those calls, cannot beat it. Undefined when the run has no such pair to compare.
+ */
+export function bestCase(result: Pick<BenchResult, 'phases' | 'settings'>): string | undefined {
+  const c = result.settings.concurrency;
+  const parts: string[] = [];
+  const floor1 = measuredPhase(result.phases, 'floor', 1);
+  const calls1 = measuredPhase(result.phases, 'calls', 1);
+  if (floor1 && calls1 && floor1.latency.p50 > 0) {
+    parts.push(
+      `p50 ${ms(calls1.latency.p50)} at 1 in flight, ${times(calls1.latency.p50 / floor1.latency.p50)} the floor's (the target allows an order 1.5 ×)`,
+    );
+  }
+  const floorC = measuredPhase(result.phases, 'floor', c);
+  const callsC = measuredPhase(result.phases, 'calls', c);
+  if (c > 1 && floorC && callsC && floorC.perSecond > 0) {
+    parts.push(
+      `${callsC.perSecond}/s at ${c} in flight, ${times(callsC.perSecond / floorC.perSecond)} the floor's rate (the target asks 0.8 ×)`,
+    );
+  }
+  if (parts.length === 0) return undefined;
+  return `At best, an order costs what its Dapr calls cost: the floor's steps, each making an order step's service invocation (to \`GET /healthz\`) and publishing its notifications (4 in all, to a topic nobody subscribes to), reach ${parts.join('; ')}.`;
 }
 
 const phaseRow = (phase: PhaseResult, steps: number) => [
@@ -211,6 +244,8 @@ export function textTable(result: BenchResult): string {
   for (const target of result.targets) {
     out.push(`${target.pass ? '✓' : '✗'} ${target.name}: ${target.measured} (${target.limit})`);
   }
+  const best = bestCase(result);
+  if (best) out.push(best.replaceAll('`', ''));
   const underLoad = result.usage.find(
     (u) => u.phase === measuredPhase(result.phases, 'orders', result.settings.concurrency)?.name,
   );
@@ -249,6 +284,8 @@ export function summaryMarkdown(result: BenchResult): string {
       ['---', '--:', '---', ':-:'],
     ),
   ];
+  const best = bestCase(result);
+  if (best) lines.push('', best);
   const busy = result.phases
     .filter((p) => !p.warmUp)
     .map((p) => {
@@ -282,6 +319,7 @@ export function fullMarkdown(result: BenchResult): string {
     '## Settings',
     '',
     `- Stack: ${s.stack}. Floor: a workflow of ${s.floorSteps} \`callActivity\` steps, each a no-op in its worker process (whose SDK worker is set up like orderprocessing's: same work-item limits), on its own sidecar (same daprd, flags, placement, scheduler and Redis state store as the stack).`,
+    `- Floor + an order's Dapr calls: the floor's workflow on the same worker and sidecar, each of its ${ORDER_SERVICES.length} steps making the calls an order's step makes, with nothing behind them: one service invocation through both sidecars (\`GET /healthz\` of ${ORDER_SERVICES.join(', ')}, in turn) and the step's notifications published (the first step's "received" while its call runs, then one after each call; 4 in all) to a topic nobody subscribes to.`,
     `- Orders: \`POST /orders\` ${JSON.stringify(s.order)} (auto-approved), then \`waitForWorkflowCompletion\` on orderprocessing's sidecar until COMPLETED with \`success: true\`. Latency is from the POST (or the schedule call, for the floor) to the completion seen.`,
     ...(Object.keys(s.appEnv).length > 0
       ? [`- **Experiment**: extra environment per app ${JSON.stringify(s.appEnv)}.`]

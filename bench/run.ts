@@ -2,8 +2,9 @@
 //
 // Starts a private stack on free loopback ports (like the integration tests: its own Redis, placement,
 // scheduler, five daprd and five apps), plus the floor: a workflow of as many no-op `callActivity` steps
-// as an auto-approved order, on a sidecar of its own beside the same state store. After a warm-up, each
-// runs at 1 in flight (latency) and at a sustained load (throughput), while the RSS and CPU of every
+// as an auto-approved order, on a sidecar of its own beside the same state store, and the floor plus an
+// order's Dapr calls with empty handlers (bench/floor.ts), the best an order could do. After a warm-up,
+// each runs at 1 in flight (latency) and at a sustained load (throughput), while the RSS and CPU of every
 // process are sampled. Prints a table, writes bench/results/ and the README's Benchmark section.
 // Bounded in count and time; stops every process it started, also on failure and Ctrl+C.
 //
@@ -25,8 +26,8 @@ import { Service, signalGroup } from '../scripts/lib/proc.ts';
 import { repoRoot } from '../scripts/lib/runtime.ts';
 import { formatDuration, info, main, Stop, step } from '../scripts/lib/ui.ts';
 import { TestStack } from '../test/integration/stack.ts';
-import { FLOOR_APP_ID, FLOOR_WORKFLOW, type FloorInput, ORDER_STEPS } from './floor.ts';
-import { type PhaseResult, type PhaseSpec, type Progress, runPhase } from './load.ts';
+import { CALLS_WORKFLOW, FLOOR_APP_ID, FLOOR_WORKFLOW, type FloorInput, ORDER_STEPS } from './floor.ts';
+import { type PhaseKind, type PhaseResult, type PhaseSpec, type Progress, runPhase } from './load.ts';
 import {
   type BenchResult,
   machine,
@@ -134,7 +135,7 @@ main(async () => {
   const startedAt = new Date().toISOString();
   const box = machine();
   info(
-    `Benchmark: floor (${settings.floorSteps} no-op activities) vs orders, 1 in flight then ${settings.concurrency} for ${settings.durationSeconds} s, on ${box.cores} cores`,
+    `Benchmark: floor (${settings.floorSteps} no-op activities), floor + an order's Dapr calls, and orders; 1 in flight then ${settings.concurrency} for ${settings.durationSeconds} s, on ${box.cores} cores`,
   );
   await bootstrap({ reuseRunning: false, chromium: false });
   const runVersions = await versions();
@@ -243,16 +244,18 @@ main(async () => {
       if (output.success !== true) throw new Error(`completed without success: ${output.message ?? '?'}`);
     };
 
-    const floorOne = async (index: number) => {
-      const id = `floor-${runId}-${index}-${randomBytes(2).toString('hex')}`;
+    const floorWorkflow = (workflow: string) => async (index: number) => {
+      const id = `${workflow}-${runId}-${index}-${randomBytes(2).toString('hex')}`;
       const input: FloorInput = {
         id,
         steps: settings.floorSteps,
         payload: { orderId: id, order: ORDER, approvalTimeoutMs: 86_400_000 },
       };
-      await floorClient.scheduleNewWorkflow(FLOOR_WORKFLOW, input, id);
+      await floorClient.scheduleNewWorkflow(workflow, input, id);
       await completed(floorClient, id);
     };
+    const floorOne = floorWorkflow(FLOOR_WORKFLOW);
+    const callsOne = floorWorkflow(CALLS_WORKFLOW);
     const ordersUrl = `${stack.url('orderprocessing')}/orders`;
     // undici's `request` over kept-alive connections, not `fetch`: the load generator shares the two cores
     // with the stack, and `fetch` cost it about 1.5 ms of CPU per order (its profile, 20 s at 30 in flight).
@@ -287,6 +290,7 @@ main(async () => {
       }
     };
     await step('waiting for the floor worker to take work', () => firstOf('floor', () => floorOne(-1)));
+    await step('waiting for its calls to reach the services', () => firstOf('calls', () => callsOne(-1)));
     await step('waiting for a first order to complete', () => firstOf('order', () => orderOne()));
 
     sampler = new UsageSampler((): Watched[] => [
@@ -302,72 +306,52 @@ main(async () => {
 
     const c = settings.concurrency;
     const warm = Math.min(10, c);
-    const plan: { spec: PhaseSpec; one: (index: number) => Promise<void> }[] = [
-      {
-        spec: {
-          name: `floor warm-up ×${warm}`,
-          kind: 'floor',
-          concurrency: warm,
-          durationMs: settings.warmUpSeconds * 1000,
-          maxCount: settings.warmUpCount,
-          warmUp: true,
-        },
-        one: floorOne,
-      },
-      {
-        spec: {
-          name: `orders warm-up ×${warm}`,
-          kind: 'orders',
-          concurrency: warm,
-          durationMs: settings.warmUpSeconds * 1000,
-          maxCount: settings.warmUpCount,
-          warmUp: true,
-        },
-        one: orderOne,
-      },
-      {
-        spec: {
-          name: 'floor ×1',
-          kind: 'floor',
-          concurrency: 1,
-          durationMs: settings.latencySeconds * 1000,
-          maxCount: settings.latencyCount,
-        },
-        one: floorOne,
-      },
-      {
-        spec: {
-          name: 'orders ×1',
-          kind: 'orders',
-          concurrency: 1,
-          durationMs: settings.latencySeconds * 1000,
-          maxCount: settings.latencyCount,
-        },
-        one: orderOne,
-      },
-      // The orders' sustained load before the floor's: the floor shares the scheduler and Redis, and the
-      // thousands of workflows of its sustained phase would otherwise still be in both (the scheduler's
-      // jobs history, the workflows' state) while the stack's memory and CPU under order load are measured.
-      {
-        spec: {
-          name: `orders ×${c}`,
-          kind: 'orders',
-          concurrency: c,
-          durationMs: settings.durationSeconds * 1000,
-          maxCount: MAX_ITEMS_PER_PHASE,
-        },
-        one: orderOne,
-      },
-      {
-        spec: {
-          name: `floor ×${c}`,
-          kind: 'floor',
-          concurrency: c,
-          durationMs: settings.durationSeconds * 1000,
-          maxCount: MAX_ITEMS_PER_PHASE,
-        },
-        one: floorOne,
-      },
+    const workloads: Record<PhaseKind, (index: number) => Promise<void>> = {
+      floor: floorOne,
+      calls: callsOne,
+      orders: orderOne,
+    };
+    const phase = (kind: PhaseKind, shape: 'warm-up' | 'latency' | 'load') => {
+      const spec: PhaseSpec =
+        shape === 'warm-up'
+          ? {
+              name: `${kind} warm-up ×${warm}`,
+              kind,
+              concurrency: warm,
+              durationMs: settings.warmUpSeconds * 1000,
+              maxCount: settings.warmUpCount,
+              warmUp: true,
+            }
+          : shape === 'latency'
+            ? {
+                name: `${kind} ×1`,
+                kind,
+                concurrency: 1,
+                durationMs: settings.latencySeconds * 1000,
+                maxCount: settings.latencyCount,
+              }
+            : {
+                name: `${kind} ×${c}`,
+                kind,
+                concurrency: c,
+                durationMs: settings.durationSeconds * 1000,
+                maxCount: MAX_ITEMS_PER_PHASE,
+              };
+      return { spec, one: workloads[kind] };
+    };
+    const plan = [
+      phase('floor', 'warm-up'),
+      phase('calls', 'warm-up'),
+      phase('orders', 'warm-up'),
+      phase('floor', 'latency'),
+      phase('calls', 'latency'),
+      phase('orders', 'latency'),
+      // The orders' sustained load first: the floor's workflows share the scheduler and Redis, and the
+      // thousands of its sustained phases would otherwise still be in both (the scheduler's jobs history,
+      // the workflows' state) while the stack's memory and CPU under order load are measured.
+      phase('orders', 'load'),
+      phase('calls', 'load'),
+      phase('floor', 'load'),
     ];
     for (const { spec, one } of plan) {
       if (abort.signal.aborted) break;

@@ -26,8 +26,8 @@ export interface StackOptions {
   keepLogs?: boolean;
   /**
    * App ids outside dapr.yaml whose sidecars the caller starts with `startSidecar` (e.g. a benchmark's own
-   * workflow worker). They are added to the scopes of the state store and of the secret store it reads its
-   * password from, so they share the state store with the others.
+   * workflow worker). They are added to the scopes of the state store, the pub/sub and the secret store
+   * they read their password from, so they share the state store and the pub/sub with the others.
    */
   extraApps?: string[];
   /**
@@ -200,7 +200,7 @@ export class TestStack {
       for (const doc of docs) {
         if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
         const extra = this.options.extraApps ?? [];
-        const shared = /^(state|secretstores)\./.test(String(doc?.spec?.type));
+        const shared = /^(state|pubsub|secretstores)\./.test(String(doc?.spec?.type));
         if (doc?.kind === 'Component' && shared && Array.isArray(doc.scopes)) doc.scopes.push(...extra);
       }
       writeFileSync(join(this.resourcesDir, file), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'));
