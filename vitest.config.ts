@@ -31,6 +31,14 @@ export default defineConfig({
         },
       },
       {
+        // `npm run bench` in its shortest form: it starts a stack of its own.
+        test: {
+          name: 'bench',
+          include: ['test/bench/**/*.test.ts'],
+          testTimeout: 300_000,
+        },
+      },
+      {
         // Its own stack, since it kills processes: see test/chaos/chaos.test.ts.
         test: {
           name: 'chaos',

@@ -379,19 +379,20 @@ export function fullMarkdown(result: BenchResult): string {
 }
 
 /**
- * Writes `<stamp>.json` and `<stamp>.md`, and `latest.md` for a standard run; an experiment's files (or
- * a run with --no-readme) are named `<stamp>-experiment.*` and leave `latest.md` alone. Returns the paths.
+ * Writes `<stamp>.json` and `<stamp>.md` into `dir`, and `latest.md` for a standard run; an experiment's
+ * files (or a run with --no-readme) are named `<stamp>-experiment.*` and leave `latest.md` alone. Returns
+ * the paths.
  */
-export function writeResults(result: BenchResult, experiment: boolean): string[] {
-  mkdirSync(RESULTS_DIR, { recursive: true });
+export function writeResults(result: BenchResult, experiment: boolean, dir = RESULTS_DIR): string[] {
+  mkdirSync(dir, { recursive: true });
   const stamp = `${result.startedAt.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}${experiment ? '-experiment' : ''}`;
-  const json = join(RESULTS_DIR, `${stamp}.json`);
-  const md = join(RESULTS_DIR, `${stamp}.md`);
+  const json = join(dir, `${stamp}.json`);
+  const md = join(dir, `${stamp}.md`);
   writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
   const markdown = fullMarkdown(result);
   writeFileSync(md, markdown);
   if (experiment) return [json, md];
-  const latest = join(RESULTS_DIR, 'latest.md');
+  const latest = join(dir, 'latest.md');
   writeFileSync(latest, markdown);
   return [json, md, latest];
 }

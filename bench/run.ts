@@ -10,7 +10,8 @@
 //
 //   npm run bench -- --concurrency 30 --duration 30s      (or BENCH_CONCURRENCY, BENCH_DURATION)
 //   other knobs: --latency-count 50, --warmup-count 50, --timeout 30s, --floor-steps 3, --keep-logs,
-//   --cpu-prof <dir> (V8 CPU profiles of the five apps), --no-readme, and for experiments
+//   --cpu-prof <dir> (V8 CPU profiles of the five apps), --no-readme, --results-dir <dir> (instead of
+//   bench/results), and for experiments
 //   --app-env <app>:<NAME>=<value> (repeatable; recorded in the results) and --tracing (every span
 //   sampled into a private Zipkin; a standard run traces nothing, as production sampling would mostly not)
 
@@ -72,7 +73,12 @@ function appEnvironment(entries: string[]): Record<string, Record<string, string
   return env;
 }
 
-function options(): Settings & { keepLogs: boolean; cpuProfDir: string | undefined; readme: boolean } {
+function options(): Settings & {
+  keepLogs: boolean;
+  cpuProfDir: string | undefined;
+  readme: boolean;
+  resultsDir: string | undefined;
+} {
   const { values } = parseArgs({
     options: {
       concurrency: { type: 'string' },
@@ -84,6 +90,7 @@ function options(): Settings & { keepLogs: boolean; cpuProfDir: string | undefin
       'keep-logs': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'no-readme': { type: 'boolean' },
+      'results-dir': { type: 'string' },
       'app-env': { type: 'string', multiple: true },
       tracing: { type: 'boolean' },
     },
@@ -114,6 +121,7 @@ function options(): Settings & { keepLogs: boolean; cpuProfDir: string | undefin
     keepLogs: values['keep-logs'] ?? env.BENCH_KEEP_LOGS === '1',
     cpuProfDir: values['cpu-prof'] ?? env.BENCH_CPU_PROF,
     readme: !(values['no-readme'] ?? env.BENCH_NO_README === '1'),
+    resultsDir: values['results-dir'] ?? env.BENCH_RESULTS_DIR,
   };
 }
 
@@ -383,7 +391,7 @@ main(async () => {
       complete: !abort.signal.aborted,
       machine: box,
       versions: runVersions,
-      settings: (({ keepLogs: _k, cpuProfDir: _c, readme: _r, ...rest }) => rest)(settings),
+      settings: (({ keepLogs: _k, cpuProfDir: _c, readme: _r, resultsDir: _d, ...rest }) => rest)(settings),
       phases,
       usage,
       peakMiB: sampler.overallPeaks(),
@@ -401,7 +409,8 @@ main(async () => {
       settings.tracing ||
       Object.keys(settings.appEnv).length > 0 ||
       settings.floorSteps !== ORDER_STEPS;
-    for (const file of writeResults(result, experiment || !settings.readme)) info(`wrote ${file}`);
+    const resultsDir = settings.resultsDir ? resolve(settings.resultsDir) : undefined;
+    for (const file of writeResults(result, experiment || !settings.readme, resultsDir)) info(`wrote ${file}`);
     if (result.complete && settings.readme && !experiment) {
       info(updateReadme(result) ? 'updated the Benchmark section of README.md' : '! README.md has no bench markers');
     } else if (experiment) {

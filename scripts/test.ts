@@ -1,6 +1,7 @@
 // `npm test`: the whole suite. Bootstrap (so a first run shows its progress), typecheck, lint, unit tests,
 // the integration tests on a private real Dapr stack, the walkthrough again on a stack whose state store
-// is PostgreSQL, then a short chaos run on another. Ends with one plain "N passed, N failed" line.
+// is PostgreSQL, the benchmark in its shortest form, then a short chaos run, each on a stack of its own.
+// Ends with one plain "N passed, N failed" line.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
@@ -40,6 +41,7 @@ main(async () => {
   const runs = [
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
     { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
+    { title: 'the benchmark, in its shortest form (a stack of its own)', projects: ['bench'] },
     { title: 'chaos test (short form; npm run test:chaos for the full one)', projects: ['chaos'] },
   ];
   const total = { passed: 0, failed: 0, skipped: 0 };

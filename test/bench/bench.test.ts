@@ -1,0 +1,53 @@
+// `npm run bench`, end to end on the real stack, in its shortest form: every workload (the floor, the floor
+// plus an order's Dapr calls, orders) completes at 1 in flight and under a small load with no errors, and
+// the report it writes says so. The figures themselves are the benchmark's business, not a test's.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import type { BenchResult } from '../../bench/report.ts';
+import { run } from '../../scripts/lib/proc.ts';
+import { repoRoot } from '../../scripts/lib/runtime.ts';
+
+const resultsDir = mkdtempSync(join(tmpdir(), 'dapr-orders-bench-'));
+afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
+
+it('runs every workload without errors and writes a complete report', async () => {
+  const bench = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench', 'run.ts'),
+      ...['--concurrency', '3', '--duration', '2s', '--latency-count', '3', '--warmup-count', '3'],
+      ...['--no-readme', '--results-dir', resultsDir],
+    ],
+    { cwd: repoRoot },
+  );
+  expect(bench.code, `${bench.stdout}\n${bench.stderr}`.slice(-3000)).toBe(0);
+
+  const file = readdirSync(resultsDir).find((name) => name.endsWith('.json'));
+  expect(file, 'the JSON report').toBeDefined();
+  const report = JSON.parse(readFileSync(join(resultsDir, file ?? ''), 'utf8')) as BenchResult;
+  expect(report.complete).toBe(true);
+  expect(report.phases.filter((phase) => !phase.warmUp).map((phase) => `${phase.kind} ×${phase.concurrency}`)).toEqual([
+    'floor ×1',
+    'calls ×1',
+    'orders ×1',
+    'orders ×3',
+    'calls ×3',
+    'floor ×3',
+  ]);
+  for (const phase of report.phases) {
+    expect(phase.errorSamples, phase.name).toEqual([]);
+    expect(phase.completed, phase.name).toBeGreaterThan(0);
+  }
+  // Every process of the stack was watched, and had memory while the orders ran.
+  const underLoad = report.usage.find((usage) => usage.phase === 'orders ×3');
+  expect(report.stackProcesses).toHaveLength(13);
+  for (const name of report.stackProcesses) expect(underLoad?.peakMiB[name], name).toBeGreaterThan(0);
+  expect(report.targets.map((target) => target.name)).toHaveLength(6);
+  expect(readFileSync(join(resultsDir, file?.replace(/\.json$/, '.md') ?? ''), 'utf8')).toContain(
+    'At best, an order costs what its Dapr calls cost',
+  );
+});
