@@ -29,13 +29,11 @@ const CALL = 'call';
 export const CALLS_TOPIC = 'bench-calls';
 
 /**
- * The activities an auto-approved order calls, in services/orderprocessing/src/workflow/orderWorkflow.ts:
- * reserveInventory, chargePayment, shipOrder (each publishes its own notifications).
+ * The services an auto-approved order's activities call, in services/orderprocessing/src/workflow/
+ * orderWorkflow.ts: reserveInventory, chargePayment, shipOrder (each publishes its own notifications).
  */
-export const ORDER_STEPS = 3;
-
-/** The service each of those steps calls, in order. */
 export const ORDER_SERVICES = ['inventory', 'payments', 'shipping'] as const;
+export const ORDER_STEPS = ORDER_SERVICES.length;
 
 export interface FloorInput {
   id: string;
@@ -79,7 +77,7 @@ export async function* callsWorkflow(ctx: WorkflowContext, input: FloorInput): A
 }
 
 /** An order step's calls, as services/orderprocessing/src/workflow/activities.ts makes them. */
-function callActivity(dapr: DaprHttpClient) {
+function orderStepCalls(dapr: DaprHttpClient) {
   const announce = (id: string, kind: string) =>
     dapr.publish(CALLS_TOPIC, {
       id: `${id}:${kind}`,
@@ -119,7 +117,7 @@ async function main(): Promise<void> {
     .registerWorkflowWithName(CALLS_WORKFLOW, callsWorkflow)
     .registerActivityWithName(
       CALL,
-      callActivity(new DaprHttpClient({ host, httpPort, apiToken: process.env.DAPR_API_TOKEN || undefined })),
+      orderStepCalls(new DaprHttpClient({ host, httpPort, apiToken: process.env.DAPR_API_TOKEN || undefined })),
     );
   const concurrency = Number(process.env.WORKFLOW_CONCURRENCY ?? 200); // orderprocessing's default
   if (!widenWorker(runtime, concurrency)) process.stdout.write('could not widen the SDK worker: its default stays\n');

@@ -252,7 +252,7 @@ main(async () => {
       if (output.success !== true) throw new Error(`completed without success: ${output.message ?? '?'}`);
     };
 
-    const floorWorkflow = (workflow: string) => async (index: number) => {
+    const onFloorWorker = (workflow: string) => async (index: number) => {
       const id = `${workflow}-${runId}-${index}-${randomBytes(2).toString('hex')}`;
       const input: FloorInput = {
         id,
@@ -262,8 +262,8 @@ main(async () => {
       await floorClient.scheduleNewWorkflow(workflow, input, id);
       await completed(floorClient, id);
     };
-    const floorOne = floorWorkflow(FLOOR_WORKFLOW);
-    const callsOne = floorWorkflow(CALLS_WORKFLOW);
+    const floorOne = onFloorWorker(FLOOR_WORKFLOW);
+    const callsOne = onFloorWorker(CALLS_WORKFLOW);
     const ordersUrl = `${stack.url('orderprocessing')}/orders`;
     // undici's `request` over kept-alive connections, not `fetch`: the load generator shares the two cores
     // with the stack, and `fetch` cost it about 1.5 ms of CPU per order (its profile, 20 s at 30 in flight).
