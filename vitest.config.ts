@@ -6,7 +6,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['services/**/*.test.ts', 'scripts/**/*.test.ts', 'deploy/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: [
+            'services/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'deploy/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'test/chaos/plan.test.ts',
+          ],
         },
       },
       {
@@ -42,7 +48,7 @@ export default defineConfig({
         // Its own stack, since it kills processes: see test/chaos/chaos.test.ts.
         test: {
           name: 'chaos',
-          include: ['test/chaos/**/*.test.ts'],
+          include: ['test/chaos/chaos.test.ts'],
           globalSetup: ['test/chaos/globalSetup.ts'],
           testTimeout: 600_000,
           hookTimeout: 180_000,
