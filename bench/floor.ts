@@ -17,8 +17,8 @@
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';
 import { DaprHttpClient } from '#shared/dapr.ts';
-import { routeSdkConsoleLogs, waitForSidecar } from '#shared/sidecar.ts';
-import { widenWorker } from '../services/orderprocessing/src/workflow/worker.ts';
+import { routeSdkConsoleLogs, widenWorker } from '#shared/daprSdk.ts';
+import { waitForSidecar } from '#shared/sidecar.ts';
 
 export const FLOOR_APP_ID = 'benchfloor';
 export const FLOOR_WORKFLOW = 'benchFloor';

@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
 import { Agent, request } from 'undici';
+import { quietClient } from '#shared/daprSdk.ts';
 import { bootstrap } from '../scripts/bootstrap.ts';
 import { Service, signalGroup } from '../scripts/lib/proc.ts';
 import { repoRoot } from '../scripts/lib/runtime.ts';
@@ -127,8 +128,7 @@ function options(): Settings & {
 
 /** The SDK's client logs every call at INFO on the console, its logger options notwithstanding. */
 function quiet(client: DaprWorkflowClient): DaprWorkflowClient {
-  const inner = (client as unknown as { _innerClient?: { logger?: { logLevel: number } } })._innerClient;
-  if (inner?.logger) inner.logger.logLevel = -1;
+  quietClient(client);
   return client;
 }
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { SSEMessage } from '@fastify/sse';
 import { z } from 'zod';
 import { DaprError } from '#shared/dapr.ts';
-import { HttpProblem, type ServiceApp } from '#shared/http.ts';
+import { Problem, Unavailable } from '#shared/errors.ts';
+import type { ServiceApp } from '#shared/http.ts';
 import { OrderId } from '#shared/messages.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import { type Catchup, type ReadModel, summarize } from './readModel.ts';
@@ -93,7 +94,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
           return reply.code(error.status).send({ statusCode: error.status, message });
         }
         request.log.error({ err: error, orderId }, 'the approval did not reach orderprocessing');
-        throw new HttpProblem(502, 'orderprocessing is not reachable right now; try again');
+        throw new Problem('bad_gateway', 'orderprocessing is not reachable right now; try again');
       }
     },
   );
@@ -140,7 +141,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
       } catch (error) {
         unsubscribe();
         request.log.error({ err: error }, 'could not read the read model for a live connection');
-        throw new HttpProblem(503, 'the order history is not available right now');
+        throw new Unavailable('the order history is not available right now');
       }
       sse.keepAlive();
       await push({ id: String(catchup.cursor), event: 'catchup', data: catchup, retry: 2000 });

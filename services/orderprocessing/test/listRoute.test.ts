@@ -3,21 +3,11 @@ import { FakeState } from '../../shared/test/fakeState.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
 import type { IndexedOrder } from '../src/orderIndex/model.ts';
 import { OrderIndex, recordKey } from '../src/orderIndex/orderIndex.ts';
-import type { OrderBook, StoredOrder } from '../src/orders.ts';
+import { FakeEngine } from './fakeEngine.ts';
 import { happyPath, step } from './indexHelpers.ts';
 
 const CHRIS_TOKEN = 'chris-token-0123456789abcdef';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
-
-/** Finished orders only, as far as the purge route needs to know. */
-const finishedBook = (ids: string[]): OrderBook => ({
-  place: async () => 'placed',
-  find: async (id) =>
-    ids.includes(id) ? ({ view: { id, status: 'COMPLETED' } } as unknown as StoredOrder) : undefined,
-  raiseApproval: async () => undefined,
-  raiseCancel: async () => undefined,
-  purge: async () => true,
-});
 
 let app: ReturnType<typeof buildApp>;
 let store: FakeState;
@@ -37,8 +27,8 @@ beforeEach(async () => {
       APPROVER_TOKENS: `chris:${CHRIS_TOKEN}`,
       ADMIN_TOKEN,
     }),
-    orders: finishedBook(['order_riley_aaaaa']),
-    index,
+    engine: FakeEngine.finished(['order_riley_aaaaa']),
+    store,
   });
   await app.ready();
 });

@@ -6,63 +6,18 @@ const DANA_TOKEN = 'dana-token-0123456789abcdef';
 const CHRIS_TOKEN = 'chris-token-0123456789abcdef';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
-import type { OrderBook, StoredOrder } from '../src/orders.ts';
+import { FakeState } from '../../shared/test/fakeState.ts';
 import type { OrderView } from '../src/schemas.ts';
-import type { ApprovalDecision, OrderInput } from '../src/workflow/orderWorkflow.ts';
-
-/** The workflow engine, as the routes see it, in memory. */
-class FakeOrderBook implements OrderBook {
-  readonly orders = new Map<string, StoredOrder>();
-  readonly placed: OrderInput[] = [];
-  readonly approvals: Array<{ id: string; decision: ApprovalDecision }> = [];
-
-  async place(input: OrderInput): Promise<'placed' | 'exists'> {
-    await Promise.resolve();
-    if (this.orders.has(input.orderId)) return 'exists';
-    const now = new Date().toISOString();
-    this.orders.set(input.orderId, {
-      input: structuredClone(input),
-      view: { id: input.orderId, status: 'RUNNING', created_time: now, last_updated_time: now, details: input.order },
-    });
-    this.placed.push(structuredClone(input));
-    return 'placed';
-  }
-
-  async find(id: string): Promise<StoredOrder | undefined> {
-    await Promise.resolve();
-    const found = this.orders.get(id);
-    return found && structuredClone(found);
-  }
-
-  async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
-    this.approvals.push({ id, decision });
-  }
-
-  readonly cancellations: Array<{ id: string; by: string }> = [];
-  async raiseCancel(id: string, cancellation: { by: string }): Promise<void> {
-    this.cancellations.push({ id, by: cancellation.by });
-  }
-
-  async purge(id: string): Promise<boolean> {
-    return this.orders.delete(id);
-  }
-
-  /** Moves an order on, as the workflow would. */
-  update(id: string, view: Partial<OrderView>): void {
-    const found = this.orders.get(id);
-    if (!found) throw new Error(`no order ${id}`);
-    found.view = { ...found.view, ...view };
-  }
-}
+import { FakeEngine } from './fakeEngine.ts';
 
 const ORDER = { customer: 'Riley', items: ['milk', 'bread'], total: 12.5 };
 const ORDER_ID = /^order_riley_[a-z0-9]{5}$/;
 
-let orders: FakeOrderBook;
+let orders: FakeEngine;
 let app: ReturnType<typeof buildApp>;
 
 beforeEach(async () => {
-  orders = new FakeOrderBook();
+  orders = new FakeEngine();
   app = buildApp({
     config: loadOrderConfig({
       APP_PORT: '3000',
@@ -70,7 +25,8 @@ beforeEach(async () => {
       APPROVER_TOKENS: `Dana:${DANA_TOKEN},chris:${CHRIS_TOKEN}`,
       ADMIN_TOKEN,
     }),
-    orders,
+    engine: orders,
+    store: new FakeState(),
   });
   await app.ready();
 });
@@ -136,6 +92,20 @@ describe('POST /orders', () => {
     const second = await post({ total: ORDER.total, items: ORDER.items, customer: ORDER.customer }, headers);
     expect(second.statusCode).toBe(202);
     expect(second.json().id).toBe(first.json().id);
+    expect(orders.placed).toHaveLength(1);
+  });
+
+  it('answers 503 naming the order when the engine went away while starting it; a keyed retry is the same order', async () => {
+    orders.loseNextStartAnswer = true;
+    const lost = await post(ORDER, { 'idempotency-key': 'k-lost' });
+
+    expect(lost.statusCode).toBe(503);
+    const [id] = [...orders.orders.keys()];
+    expect(lost.json().message).toContain(`GET /orders/${id}`);
+    expect(lost.json().message).toMatch(/Idempotency-Key/);
+    const retry = await post(ORDER, { 'idempotency-key': 'k-lost' });
+    expect(retry.statusCode).toBe(202);
+    expect(retry.json().id).toBe(id);
     expect(orders.placed).toHaveLength(1);
   });
 

@@ -1,22 +1,10 @@
 // The order API's own defences, through app.inject: rate limit, OpenAPI document, hostile keys.
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeState } from '../../shared/test/fakeState.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
-import type { OrderBook, StoredOrder } from '../src/orders.ts';
+import { FakeEngine } from './fakeEngine.ts';
 
-const memoryBook = (): OrderBook => {
-  const stored = new Map<string, StoredOrder['input']>();
-  return {
-    place: async (input) => {
-      if (stored.has(input.orderId)) return 'exists';
-      stored.set(input.orderId, input);
-      return 'placed';
-    },
-    find: async () => undefined,
-    raiseApproval: async () => undefined,
-    raiseCancel: async () => undefined,
-    purge: async () => false,
-  };
-};
+const fakes = () => ({ engine: new FakeEngine(), store: new FakeState() });
 
 let app: ReturnType<typeof buildApp> | undefined;
 afterEach(async () => {
@@ -29,7 +17,7 @@ describe('POST /orders rate limit', () => {
   it('answers 429 once a client has placed its orders for the minute', async () => {
     app = buildApp({
       config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent', RATE_LIMIT_ORDERS_PER_MINUTE: '3' }),
-      orders: memoryBook(),
+      ...fakes(),
     });
     const statuses = [];
     for (let n = 0; n < 5; n++) {
@@ -41,13 +29,23 @@ describe('POST /orders rate limit', () => {
 
 describe('the OpenAPI document', () => {
   it('is generated from the zod schemas and served at /docs', async () => {
-    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders: memoryBook() });
+    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), ...fakes() });
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     const body = doc.paths['/orders'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(expect.arrayContaining(['customer', 'items', 'total']));
     expect(body.properties.items.items.enum).toEqual(['milk', 'bread', 'apples', 'oranges', 'iPhone']);
-    expect(doc.paths['/orders/{id}/approve']).toBeDefined();
+    // Every route's error answers are in the document, as the one error handler sends them.
+    const answers = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
+    expect(answers('/orders', 'post')).toEqual(expect.arrayContaining(['202', '400', '422', '429', '503']));
+    expect(answers('/orders/{id}', 'get')).toEqual(expect.arrayContaining(['200', '404']));
+    expect(answers('/orders/{id}/approve', 'post')).toEqual(
+      expect.arrayContaining(['202', '401', '403', '404', '409', '422']),
+    );
+    expect(answers('/orders/{id}', 'delete')).toEqual(expect.arrayContaining(['200', '401', '404', '409']));
+    expect(answers('/orders', 'get')).toEqual(expect.arrayContaining(['200', '400', '401', '422']));
+    const problem = doc.paths['/orders/{id}/approve'].post.responses['409'].content['application/json'].schema;
+    expect(problem.required).toEqual(expect.arrayContaining(['statusCode', 'message']));
     const ui = await app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
   });
@@ -55,7 +53,7 @@ describe('the OpenAPI document', () => {
 
 describe('hostile keys', () => {
   it('__proto__ and constructor in a body change no prototype and place no order', async () => {
-    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), orders: memoryBook() });
+    app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), ...fakes() });
     for (const hostile of [
       '{"customer":"A","items":["milk"],"total":1,"__proto__":{"polluted":true}}',
       '{"customer":"A","items":["milk"],"total":1,"constructor":{"prototype":{"polluted":true}}}',

@@ -3,7 +3,7 @@
 // logged: the loggers redact the headers that carry them.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HttpProblem } from './errors.ts';
+import { Unauthorized } from './errors.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -39,11 +39,11 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 /** The approver the request's bearer token belongs to; 401 without a known token. */
 export function authenticateApprover(request: FastifyRequest, approvers: Approver[]): Approver {
   const token = bearerToken(request);
-  if (!token) throw new HttpProblem(401, 'approving needs Authorization: Bearer <approver token>');
+  if (!token) throw new Unauthorized('approving needs Authorization: Bearer <approver token>');
   // Every entry is compared, so the time taken does not tell which one matched.
   let found: Approver | undefined;
   for (const approver of approvers) if (safeEqual(token, approver.token)) found = approver;
-  if (!found) throw new HttpProblem(401, 'unknown approver token');
+  if (!found) throw new Unauthorized('unknown approver token');
   return found;
 }
 
@@ -51,9 +51,9 @@ export function authenticateApprover(request: FastifyRequest, approvers: Approve
 export function requireAdmin(adminToken: string | undefined) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
-    if (!adminToken) throw new HttpProblem(401, 'operator endpoints are disabled: ADMIN_TOKEN is not set');
+    if (!adminToken) throw new Unauthorized('operator endpoints are disabled: ADMIN_TOKEN is not set');
     if (!token || !safeEqual(token, adminToken)) {
-      throw new HttpProblem(401, 'this operator endpoint needs Authorization: Bearer <ADMIN_TOKEN>');
+      throw new Unauthorized('this operator endpoint needs Authorization: Bearer <ADMIN_TOKEN>');
     }
   };
 }

@@ -10,10 +10,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { safeEqual } from './auth.ts';
-import { HttpProblem } from './errors.ts';
+import { Problem, Unauthorized } from './errors.ts';
 import { traceLogFields } from './tracing.ts';
-
-export { HttpProblem } from './errors.ts';
 
 export interface ServiceAppOptions {
   name: string;
@@ -66,7 +64,7 @@ export function createServiceApp(options: ServiceAppOptions) {
       if (!sidecarOnly(request)) return;
       const presented = request.headers['dapr-api-token'];
       if (typeof presented !== 'string' || !safeEqual(presented, appApiToken)) {
-        throw new HttpProblem(401, 'this endpoint is called through Dapr only');
+        throw new Unauthorized('this endpoint is called through Dapr only');
       }
     });
   }
@@ -84,12 +82,17 @@ export function createServiceApp(options: ServiceAppOptions) {
         issues,
       });
     }
+    // The domain's answers (not found, conflict, unavailable…) carry their kind; Fastify's own (a body
+    // too large, malformed JSON, a rate limit) their status. Anything else is a bug: 500, said vaguely.
+    if (error instanceof Problem) {
+      return reply.code(error.statusCode).send({ statusCode: error.statusCode, message: error.message });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(status).send({
       statusCode: status,
-      error: error.name === 'HttpProblem' ? undefined : error.code,
-      message: status >= 500 && !(error instanceof HttpProblem) ? 'internal error' : error.message,
+      error: error.code,
+      message: status >= 500 ? 'internal error' : error.message,
     });
   });
 

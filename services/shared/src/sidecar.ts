@@ -1,8 +1,7 @@
-// Waiting for the sidecar, and the Dapr SDK's logs routed into the service's own pino logger.
+// Waiting for the sidecar, and the Dapr SDK's logs in the service's own pino logger.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConsoleLoggerService } from '@dapr/dapr/logger/ConsoleLoggerService.js';
-import type { LoggerService } from '@dapr/dapr/types/logger/LoggerService.js';
 import type { FastifyBaseLogger } from 'fastify';
+import type { LoggerService } from './daprSdk.ts';
 
 /**
  * Resolves once the sidecar's own APIs are up (components loaded): `/v1.0/healthz/outbound` answers
@@ -42,16 +41,4 @@ export function sdkLogger(log: FastifyBaseLogger): LoggerService {
         child[level](text(message, params));
     };
   return { error: at('error'), warn: at('warn'), info: at('debug'), verbose: at('trace'), debug: at('trace') };
-}
-
-/**
- * The workflow worker inside the SDK (its vendored durabletask) makes its own loggers, which ignore the
- * options given to the runtime and write every work item to the console at INFO: synchronous writes that
- * cost more CPU under load than the step itself. Send the SDK's console logger to `service` instead.
- */
-export function routeSdkConsoleLogs(service: LoggerService): void {
-  const console = ConsoleLoggerService.prototype as unknown as Record<keyof LoggerService, unknown>;
-  for (const level of ['error', 'warn', 'info', 'verbose', 'debug'] as const) {
-    console[level] = (message: unknown, ...params: unknown[]) => service[level](message, ...params);
-  }
 }

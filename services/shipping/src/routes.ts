@@ -1,5 +1,6 @@
 import { requireAdmin } from '#shared/auth.ts';
-import { HttpProblem, type ServiceApp } from '#shared/http.ts';
+import { NotFound, problems } from '#shared/errors.ts';
+import type { ServiceApp } from '#shared/http.ts';
 import { ShipRequest, ShipResult } from '#shared/messages.ts';
 import { OrderParams, ShippingStatus } from './schemas.ts';
 import type { Shipments } from './shipments.ts';
@@ -14,27 +15,41 @@ export const ADMIN_PATHS = new Set(['/shipping/deactivate', '/shipping/activate'
 export function registerRoutes(app: ServiceApp, shipments: Shipments, adminToken: string | undefined): void {
   const admin = requireAdmin(adminToken);
 
-  app.post('/ship', { schema: { body: ShipRequest, response: { 200: ShipResult } } }, (request) =>
-    shipments.ship(request.body.orderId),
+  app.post(
+    '/ship',
+    { schema: { body: ShipRequest, response: { 200: ShipResult, ...problems(401, 422, 503) } } },
+    (request) => shipments.ship(request.body.orderId),
   );
 
   app.get('/shipping/status', { schema: { response: { 200: ShippingStatus } } }, async () =>
     status(!(await shipments.inMaintenance())),
   );
 
-  app.post('/shipping/deactivate', { preHandler: admin, schema: { response: { 200: ShippingStatus } } }, async () => {
-    await shipments.setMaintenance(true);
-    return status(false);
-  });
+  app.post(
+    '/shipping/deactivate',
+    { preHandler: admin, schema: { response: { 200: ShippingStatus, ...problems(401) } } },
+    async () => {
+      await shipments.setMaintenance(true);
+      return status(false);
+    },
+  );
 
-  app.post('/shipping/activate', { preHandler: admin, schema: { response: { 200: ShippingStatus } } }, async () => {
-    await shipments.setMaintenance(false);
-    return status(true);
-  });
+  app.post(
+    '/shipping/activate',
+    { preHandler: admin, schema: { response: { 200: ShippingStatus, ...problems(401) } } },
+    async () => {
+      await shipments.setMaintenance(false);
+      return status(true);
+    },
+  );
 
-  app.get('/shipping/:orderId', { schema: { params: OrderParams, response: { 200: ShipResult } } }, async (request) => {
-    const shipment = await shipments.shipment(request.params.orderId);
-    if (!shipment) throw new HttpProblem(404, `order ${request.params.orderId} has not shipped`);
-    return shipment;
-  });
+  app.get(
+    '/shipping/:orderId',
+    { schema: { params: OrderParams, response: { 200: ShipResult, ...problems(401, 404, 422) } } },
+    async (request) => {
+      const shipment = await shipments.shipment(request.params.orderId);
+      if (!shipment) throw new NotFound(`order ${request.params.orderId} has not shipped`);
+      return shipment;
+    },
+  );
 }

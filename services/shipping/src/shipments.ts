@@ -1,11 +1,18 @@
 // Shipping: one shipment per order, and a maintenance mode (kept in the state store, so it survives a
 // restart) in which new shipments are refused with 503.
-import { HttpProblem } from '#shared/http.ts';
+import { Unavailable } from '#shared/errors.ts';
 import type { ShipResult } from '#shared/messages.ts';
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 
 const MAINTENANCE_KEY = 'maintenance';
 const shipmentKey = (orderId: string) => `shipment:${orderId}`;
+
+/** Shipping is switched off by an operator: a transient answer, the workflow tries again. */
+export class InMaintenance extends Unavailable {
+  constructor() {
+    super('shipping is deactivated for maintenance');
+  }
+}
 
 interface Maintenance {
   active: boolean;
@@ -40,7 +47,7 @@ export class Shipments {
     const [existing, maintenance] = await this.dapr.getStates<ShipResult | Maintenance>([key, MAINTENANCE_KEY]);
     if (existing?.value) return existing.value as ShipResult;
     if ((maintenance?.value as Maintenance | undefined)?.active) {
-      throw new HttpProblem(503, 'shipping is deactivated for maintenance');
+      throw new InMaintenance();
     }
     const shipment = { orderId, shipmentId: this.newShipmentId(), shippedAt: this.now().toISOString() };
     if (await createIfAbsent(this.dapr, key, shipment)) return shipment;

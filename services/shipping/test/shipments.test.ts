@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HttpProblem } from '#shared/http.ts';
 import { ShipResult } from '#shared/messages.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
-import { Shipments } from '../src/shipments.ts';
+import { InMaintenance, Shipments } from '../src/shipments.ts';
 
 const ORDER = 'order_riley_aaaaa';
 const NOW = new Date('2026-01-01T12:00:00.000Z');
@@ -60,9 +59,9 @@ describe('Shipments', () => {
 
     const refused = await shipments.ship(ORDER).catch((error: unknown) => error);
 
-    expect(refused).toBeInstanceOf(HttpProblem);
-    expect((refused as HttpProblem).statusCode).toBe(503);
-    expect((refused as HttpProblem).message).toMatch(/maintenance/);
+    expect(refused).toBeInstanceOf(InMaintenance);
+    expect((refused as InMaintenance).statusCode).toBe(503);
+    expect((refused as InMaintenance).message).toMatch(/maintenance/);
     expect(await shipments.shipment(ORDER)).toBeUndefined();
     expect(fake.keys()).toEqual(['maintenance']);
 

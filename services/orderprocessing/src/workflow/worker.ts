@@ -5,34 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowRuntime } from '@dapr/dapr';
 import type { FastifyBaseLogger } from 'fastify';
-
-interface SdkWorker {
-  _isRunning?: unknown;
-  _maxConcurrentWorkItems?: unknown;
-  _maxQueueSize?: unknown;
-}
-
-/** The SDK keeps its worker's state in private fields; reach them without depending on their types. */
-const sdkWorker = (runtime: WorkflowRuntime) => (runtime as unknown as { worker?: SdkWorker }).worker;
-
-function workerIsRunning(runtime: WorkflowRuntime): boolean | undefined {
-  const running = sdkWorker(runtime)?._isRunning;
-  return typeof running === 'boolean' ? running : undefined;
-}
-
-/**
- * The SDK's worker runs at most 10 work items at once and queues 100 more, then *drops* work items
- * ("Work item queue full"), with no option to change either. Ten is too few for activities that wait on
- * other services (orders per second = 10 ÷ activity latency), and a dropped item stalls its workflow
- * until the sidecar sends it again. Raise both, where the fields are still what we expect.
- */
-export function widenWorker(runtime: WorkflowRuntime, concurrency: number): boolean {
-  const worker = sdkWorker(runtime);
-  if (typeof worker?._maxConcurrentWorkItems !== 'number' || typeof worker._maxQueueSize !== 'number') return false;
-  worker._maxConcurrentWorkItems = concurrency;
-  worker._maxQueueSize = concurrency * 20;
-  return true;
-}
+import { workerIsRunning } from '#shared/daprSdk.ts';
 
 export class SupervisedWorker {
   private stopped = false;

@@ -1,8 +1,8 @@
-// Orders as the API sees them, kept by the Dapr workflow engine: placing one schedules a workflow
-// instance whose id is the order id; reading one maps the instance's state to the API's shape.
+// The Dapr workflow engine, as the order service sees it: a gateway that starts an order's workflow
+// (instance id = order id), reads its state in the API's shape, raises its events and purges it.
 
-import type { DaprWorkflowClient } from '@dapr/dapr';
-import { HttpProblem } from '#shared/http.ts';
+import { type WorkflowClient, WorkflowRuntimeStatus } from '#shared/daprSdk.ts';
+import { Unavailable } from '#shared/errors.ts';
 import { OrderResult, type OrderView } from './schemas.ts';
 import {
   APPROVAL_EVENT,
@@ -12,22 +12,28 @@ import {
   ORDER_WORKFLOW,
   type OrderInput,
 } from './workflow/orderWorkflow.ts';
-import { WorkflowRuntimeStatus } from './workflow/sdk.ts';
 
 export interface StoredOrder {
   view: OrderView;
   input: OrderInput;
 }
 
-/** What the routes need from the engine; unit tests hand in an in-memory one. */
-export interface OrderBook {
+/** What the order service needs of the engine; unit tests hand in an in-memory one. */
+export interface WorkflowGateway {
   /** Starts the order's workflow; 'exists' when an instance with that id is already there. */
-  place(input: OrderInput): Promise<'placed' | 'exists'>;
+  start(input: OrderInput): Promise<'started' | 'exists'>;
   find(id: string): Promise<StoredOrder | undefined>;
   raiseApproval(id: string, decision: ApprovalDecision): Promise<void>;
   raiseCancel(id: string, cancellation: Cancellation): Promise<void>;
-  /** Deletes a finished order's history, so that its id is free again. */
+  /** Deletes a finished order's history. */
   purge(id: string): Promise<boolean>;
+}
+
+/** The sidecar is down or restarting: worth another try in a moment. */
+export class EngineUnavailable extends Unavailable {
+  constructor() {
+    super('the workflow engine is not reachable right now; try again in a moment');
+  }
 }
 
 function parseJson<T>(text: string | undefined): T | undefined {
@@ -39,32 +45,35 @@ function parseJson<T>(text: string | undefined): T | undefined {
   }
 }
 
-/** gRPC codes that mean "the sidecar is not there right now": the caller may try again. */
+/** gRPC codes that mean "the sidecar is not there right now". */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+const UNKNOWN = 2;
 
-/** A sidecar that is down or restarting answers 503 with a clear message, not a 500. */
+/** The sidecar is away, or says its store failed for a moment ("transient store read failure"). */
+const isTransient = (error: unknown) => {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || (code === UNKNOWN && /transient/i.test(String(message)));
+};
+
 async function engineCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) {
-      throw new HttpProblem(503, 'the workflow engine is not reachable right now; try again in a moment');
-    }
+    if (isTransient(error)) throw new EngineUnavailable();
     throw error;
   }
 }
 
-export class WorkflowOrderBook implements OrderBook {
-  constructor(private readonly client: DaprWorkflowClient) {}
+export class DaprWorkflowGateway implements WorkflowGateway {
+  constructor(private readonly client: WorkflowClient) {}
 
-  async place(input: OrderInput): Promise<'placed' | 'exists'> {
+  async start(input: OrderInput): Promise<'started' | 'exists'> {
     try {
       await engineCall(() => this.client.scheduleNewWorkflow(ORDER_WORKFLOW, input, input.orderId));
-      return 'placed';
+      return 'started';
     } catch (error) {
-      // Dapr refuses to reuse an instance id until it is purged: the order is already there.
+      // Dapr refuses to reuse the id of a running instance.
       if (/already exists/i.test((error as Error).message)) return 'exists';
       throw error;
     }

@@ -1,0 +1,138 @@
+// What the order API does, without HTTP: place an order (one workflow per order id, an Idempotency-Key
+// naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
+// engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
+import { Conflict, NotFound, Problem, Unavailable } from '#shared/errors.ts';
+import { EngineUnavailable, type StoredOrder, type WorkflowGateway } from './engine.ts';
+import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
+import type { OrderRequest } from './schemas.ts';
+import { type ApprovalDecision, type OrderInput, WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
+import type { RetryPolicy } from './workflow/retry.ts';
+import type { WorkflowTrace } from './workflow/tracing.ts';
+
+export interface OrderSettings {
+  approvalTimeoutMs: number;
+  retry: RetryPolicy;
+}
+
+interface Placement {
+  placed: boolean;
+  existing?: OrderInput;
+}
+
+const FINISHED = new Set(['COMPLETED', 'FAILED', 'TERMINATED']);
+
+/**
+ * The engine went away while it was asked to start the order: it may have started it. A client that
+ * simply tries again without an Idempotency-Key places a second order, so the answer says so.
+ */
+export class PlacementUnknown extends Unavailable {
+  constructor(readonly orderId: string) {
+    super(
+      `the workflow engine went away while order ${orderId} was being placed, so it may have been placed: ` +
+        `GET /orders/${orderId} tells. Send an Idempotency-Key with a retry, and it can never place a second order.`,
+    );
+  }
+}
+
+export class OrderService {
+  /** Placements under way in this process, by order id: concurrent requests for one id share one. */
+  private readonly placing = new Map<string, Promise<Placement>>();
+
+  constructor(
+    private readonly engine: WorkflowGateway,
+    private readonly settings: OrderSettings,
+    /** Told of purges, so that the list leaves them out. */
+    private readonly index?: Pick<OrderIndex, 'markPurged'>,
+  ) {}
+
+  /**
+   * Places the order and returns its id. With an Idempotency-Key the id follows from the key, so the same
+   * key and body name the same order (never a second workflow); the same key with another body is refused.
+   */
+  async place(order: OrderRequest, options: { idempotencyKey?: string; trace?: WorkflowTrace } = {}) {
+    const key = options.idempotencyKey;
+    const hash = key ? requestHash(order) : undefined;
+    const input = (orderId: string): OrderInput => ({
+      orderId,
+      order,
+      approvalTimeoutMs: this.settings.approvalTimeoutMs,
+      retry: this.settings.retry,
+      ...(hash ? { requestHash: hash } : {}),
+      ...(options.trace ? { trace: options.trace } : {}),
+    });
+
+    let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.placeOnce(input(id));
+      if (outcome.placed) return id;
+      if (key) {
+        if (outcome.existing?.requestHash !== hash) {
+          throw new Problem('invalid', 'this Idempotency-Key was already used for a different order');
+        }
+        return id;
+      }
+      // A random id that is taken (1 in 60 million): draw another.
+      if (attempt >= 3) throw new Error(`could not find a free order id for ${order.customer}`);
+      id = newOrderId(order.customer);
+    }
+  }
+
+  /**
+   * Starts the workflow unless an instance with its id exists. Dapr 1.18 quietly recreates a *finished*
+   * instance when asked to schedule its id again, so existence is checked first.
+   */
+  private placeOnce(input: OrderInput): Promise<Placement> {
+    let pending = this.placing.get(input.orderId);
+    if (!pending) {
+      pending = (async () => {
+        const existing = await this.engine.find(input.orderId);
+        if (existing) return { placed: false, existing: existing.input };
+        const started = await this.engine.start(input).catch((error: unknown) => {
+          throw error instanceof EngineUnavailable ? new PlacementUnknown(input.orderId) : error;
+        });
+        if (started === 'started') return { placed: true };
+        return { placed: false, existing: (await this.engine.find(input.orderId))?.input };
+      })().finally(() => this.placing.delete(input.orderId));
+      this.placing.set(input.orderId, pending);
+    }
+    return pending;
+  }
+
+  async find(id: string): Promise<StoredOrder> {
+    const found = await this.engine.find(id);
+    if (!found) throw new NotFound(`order ${id} not found`);
+    return found;
+  }
+
+  /** An approver's decision, for an order that waits for one (404 or 409 otherwise). */
+  async decide(id: string, decision: ApprovalDecision): Promise<void> {
+    await this.findWaiting(id, 'approve');
+    await this.engine.raiseApproval(id, decision);
+  }
+
+  /** Cancels an order while it waits for approval: after that it is paid, and undoing it is a refund. */
+  async cancel(id: string, by: string): Promise<void> {
+    await this.findWaiting(id, 'cancel');
+    await this.engine.raiseCancel(id, { by });
+  }
+
+  /** Deletes a finished order's history, so that its id is free again. */
+  async purge(id: string): Promise<void> {
+    const found = await this.find(id);
+    if (!FINISHED.has(found.view.status)) {
+      throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
+    }
+    await this.engine.purge(id);
+    await this.index?.markPurged(id);
+  }
+
+  private async findWaiting(id: string, action: 'approve' | 'cancel'): Promise<StoredOrder> {
+    const found = await this.find(id);
+    if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
+      const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
+      throw new Conflict(`order ${id} is ${state}: there is nothing to ${action}`);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,18 @@
+// The order service (../orderService.ts) as `app.orders`, over the engine and the order index.
+import fp from 'fastify-plugin';
+import { type OrderConfig, retryPolicyOf } from '../config.ts';
+import { OrderService } from '../orderService.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    orders: OrderService;
+  }
+}
+
+export default fp<{ config: OrderConfig }>(
+  async (app, { config }) => {
+    const settings = { approvalTimeoutMs: config.APPROVAL_TIMEOUT, retry: retryPolicyOf(config) };
+    app.decorate('orders', new OrderService(app.engine, settings, app.orderIndex));
+  },
+  { name: 'order-service', dependencies: ['order-index', 'workflow-engine'] },
+);

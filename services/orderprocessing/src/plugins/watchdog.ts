@@ -1,0 +1,24 @@
+// The stuck-order watchdog (../watchdog.ts), looking from the moment the app listens until it closes.
+import fp from 'fastify-plugin';
+import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
+import type { OrderConfig } from '../config.ts';
+import { Watchdog } from '../watchdog.ts';
+
+export default fp<{ config: OrderConfig; sidecar: DaprHttpClient }>(
+  async (app, { config, sidecar }) => {
+    const watchdog = new Watchdog({
+      index: app.orderIndex,
+      engineStatus: async (id) => (await app.engine.find(id))?.view.status ?? 'missing',
+      publish: (notification) => sidecar.publish(NOTIFICATIONS_TOPIC, notification),
+      settings: {
+        intervalMs: config.WATCHDOG_INTERVAL,
+        stalledAfterMs: config.WATCHDOG_STALLED_AFTER,
+        approvalWarningMs: config.WATCHDOG_APPROVAL_WARNING,
+      },
+      log: app.log,
+    });
+    app.addHook('onListen', () => watchdog.start());
+    app.addHook('onClose', () => watchdog.stop());
+  },
+  { name: 'watchdog', dependencies: ['order-index', 'workflow-engine'] },
+);

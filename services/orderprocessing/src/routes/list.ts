@@ -1,0 +1,82 @@
+// GET /orders: the order list, from the index in the state store. Customers' names are personal data,
+// so only the people who run the shop may list: an approver's token or the admin token.
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type Approver, bearerToken, safeEqual } from '#shared/auth.ts';
+import { DaprError } from '#shared/dapr.ts';
+import { Problem, problems, Unauthorized, Unavailable } from '#shared/errors.ts';
+import { decodeCursor, encodeCursor, type ListQuery, listOrders } from '../orderIndex/listing.ts';
+import type { IndexedOrder } from '../orderIndex/model.ts';
+import { OrderList, type OrderListItem, OrderListQuery } from '../schemas.ts';
+
+export interface ListRouteOptions {
+  approvers: Approver[];
+  adminToken: string | undefined;
+}
+
+function toItem(record: IndexedOrder): OrderListItem {
+  const waiting = record.lastStep === 'waiting_for_approval';
+  return {
+    id: record.id,
+    customer: record.customer,
+    status: record.status,
+    last_step: record.lastStep as OrderListItem['last_step'],
+    created_time: record.createdAt,
+    last_updated_time: record.updatedAt,
+    ...(waiting && record.deadline ? { approval_deadline: record.deadline } : {}),
+    flags: record.flags ?? [],
+  };
+}
+
+/** 401 unless the request carries an approver's or the admin token (every one is compared: constant time). */
+function requireReader(approvers: Approver[], adminToken: string | undefined) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    if (!token) throw new Unauthorized('listing orders needs Authorization: Bearer <approver or admin token>');
+    let known = adminToken !== undefined && safeEqual(token, adminToken);
+    for (const approver of approvers) known = safeEqual(token, approver.token) || known;
+    if (!known) throw new Unauthorized('unknown token: listing orders needs an approver or the admin token');
+  };
+}
+
+/** The query as the listing takes it; 422 or 400 for filters that cannot be. */
+function listQuery(query: OrderListQuery): ListQuery {
+  const { status, last_step, customer, from, to, limit, cursor } = query;
+  const list: ListQuery = { limit };
+  if (status) list.status = status;
+  if (last_step) list.lastStep = last_step;
+  if (customer) list.customer = customer;
+  if (from) list.from = Date.parse(from);
+  if (to) list.to = Date.parse(to);
+  if (list.from !== undefined && list.to !== undefined && list.from >= list.to) {
+    throw new Problem('invalid', 'querystring: from must be earlier than to');
+  }
+  if (cursor !== undefined) {
+    const after = decodeCursor(cursor);
+    if (!after) throw new Problem('bad_request', 'querystring.cursor: not a cursor this API gave out');
+    list.after = after;
+  }
+  return list;
+}
+
+const listRoute: FastifyPluginAsyncZod<ListRouteOptions> = async (app, { approvers, adminToken }) => {
+  app.get(
+    '/orders',
+    {
+      // Before validation: a caller without a token learns nothing, not even which filters are wrong.
+      onRequest: requireReader(approvers, adminToken),
+      schema: { querystring: OrderListQuery, response: { 200: OrderList, ...problems(400, 401, 422, 503) } },
+    },
+    async (request) => {
+      const page = await listOrders(app.orderIndex.store, listQuery(request.query)).catch((error: unknown) => {
+        // The state store (or the sidecar in front of it) did not answer: worth another try, not a 500.
+        if (!(error instanceof DaprError) && (error as { code?: unknown }).code === undefined) throw error;
+        request.log.warn({ err: error }, 'the order index could not be read');
+        throw new Unavailable('the order index is not reachable right now; try again in a moment');
+      });
+      return { orders: page.orders.map(toItem), ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}) };
+    },
+  );
+};
+
+export default listRoute;

@@ -1,0 +1,118 @@
+// The order API: place, read, approve or reject, cancel, purge. Each handler calls the order service;
+// its error answers are in its schema (and so in the OpenAPI document).
+import { trace } from '@opentelemetry/api';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
+import { Problem, problems } from '#shared/errors.ts';
+import {
+  ApprovalRequest,
+  IdempotencyHeaders,
+  Message,
+  OrderAccepted,
+  OrderParams,
+  OrderRequest,
+  OrderView,
+} from '../schemas.ts';
+import { newWorkflowTrace, traceIdOf } from '../workflow/tracing.ts';
+
+export interface OrderRoutesOptions {
+  approvers: Approver[];
+  /** ADMIN_TOKEN, for the operator endpoints. */
+  adminToken: string | undefined;
+  /** POST /orders per client and minute. */
+  ordersPerMinute: number;
+  /** Base of the Location header, e.g. http://localhost:3000. */
+  publicUrl: string;
+  /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
+  zipkinUrl: string;
+}
+
+const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, options) => {
+  const { orders } = app;
+  const locationOf = (id: string) => `${options.publicUrl}/orders/${id}`;
+
+  app.post(
+    '/orders',
+    {
+      config: { rateLimit: { max: options.ordersPerMinute, timeWindow: '1 minute' } },
+      schema: {
+        body: OrderRequest,
+        headers: IdempotencyHeaders,
+        response: { 202: OrderAccepted, ...problems(400, 413, 422, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const idempotencyKey = request.headers['idempotency-key'];
+      const workflowTrace = newWorkflowTrace();
+      const id = await orders.place(request.body, {
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...(workflowTrace ? { trace: workflowTrace } : {}),
+      });
+      trace.getActiveSpan()?.setAttribute('order.id', id);
+      return reply
+        .code(202)
+        .header('location', locationOf(id))
+        .send({ id, status_url: locationOf(id) });
+    },
+  );
+
+  app.get(
+    '/orders/:id',
+    { schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 503) } } },
+    async (request) => {
+      const found = await orders.find(request.params.id);
+      const traceId = traceIdOf(found.input.trace);
+      if (!traceId) return found.view;
+      const trace_url = `${options.zipkinUrl.replace(/\/$/, '')}/zipkin/traces/${traceId}`;
+      return { ...found.view, trace_id: traceId, trace_url };
+    },
+  );
+
+  app.post(
+    '/orders/:id/approve',
+    {
+      schema: {
+        params: OrderParams,
+        body: ApprovalRequest,
+        response: { 202: Message, ...problems(401, 403, 404, 409, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const approver = authenticateApprover(request, options.approvers);
+      const claimed = request.body.approver;
+      if (claimed && claimed.toLowerCase() !== approver.name.toLowerCase()) {
+        throw new Problem('forbidden', `this token belongs to ${approver.name}, not to ${claimed}`);
+      }
+      await orders.decide(id, { approver: approver.name, approved: request.body.approved });
+      const verb = request.body.approved ? 'approval' : 'rejection';
+      return reply.code(202).send({ message: `${verb} by ${approver.name} sent to order ${id}` });
+    },
+  );
+
+  app.post(
+    '/orders/:id/cancel',
+    { schema: { params: OrderParams, response: { 202: Message, ...problems(401, 404, 409, 422, 503) } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const approver = authenticateApprover(request, options.approvers);
+      await orders.cancel(id, approver.name);
+      return reply.code(202).send({ message: `cancellation by ${approver.name} sent to order ${id}` });
+    },
+  );
+
+  // Dapr refuses to reuse an instance id until its history is purged: operators free finished ones.
+  app.delete(
+    '/orders/:id',
+    {
+      preHandler: requireAdmin(options.adminToken),
+      schema: { params: OrderParams, response: { 200: Message, ...problems(401, 404, 409, 422, 503) } },
+    },
+    async (request) => {
+      await orders.purge(request.params.id);
+      return { message: `order ${request.params.id} purged` };
+    },
+  );
+};
+
+export default orderRoutes;
