@@ -6,6 +6,6 @@ export const OrderParams = z.strictObject({ orderId: OrderId });
 export const ReservationView = z.object({
   orderId: OrderId,
   items: z.array(ItemName),
-  status: z.enum(['reserved', 'rejected', 'released']),
+  status: z.enum(['reserved', 'rejected', 'released', 'voided']),
   short: z.array(ItemName),
 });

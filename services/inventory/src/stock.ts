@@ -1,47 +1,52 @@
-// Stock kept in the state store, reserved and released once per order however often a step is retried.
-//
-// Two kinds of keys: `stock` holds the counts of every item plus a small set of operations in flight, and
-// `reservation:<orderId>` records the outcome for an order. Redis transactions do not roll back, so a
-// change must never need two keys to agree: the count change and the in-flight mark (which carries the
-// items) are one ETag-checked write of `stock`, the order's record follows, and the mark is cleared last
-// (in the background: the answer does not wait for it). A crash between any two of these writes is
-// repaired by the retry, which finds the mark and does not apply the change twice.
-//
-// Duplicate calls for one order that overlap (a retry racing a slow first call) take turns in this
-// process. Every order changes `stock`, so its changes are group-committed: those that arrive while a
-// write is under way go together in the next one (one read and one ETag-checked write for many orders,
-// instead of one each plus a retry per collision). Running several inventory replicas on Redis would
-// need more than that: a store whose transactions roll back (e.g. PostgreSQL), so that counts and record
-// are one write.
+// Stock kept in the state store, exact however many inventory replicas run and however often, or late,
+// a step arrives: each order's outcome is decided inside the same ETag-checked write as the counts it
+// changes. `stock` holds the counts and `pending`, the outcome of each change whose record may not be
+// written yet; `reservation:<orderId>` keeps the outcome for good. Why this is exact: docs/architecture.md.
 
-import { BatchedUpdates } from '#shared/batched.ts';
-import { KeyedLanes } from '#shared/lanes.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EtagMismatch } from '#shared/dapr.ts';
+import { GroupCommit } from '#shared/lanes.ts';
 import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
-import { type Change, createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
+import type { StateClient } from '#shared/state.ts';
 
 export type StockCounts = Record<ItemName, number>;
 
-interface InFlight {
-  op: 'reserve' | 'release';
-  items: ItemName[];
-}
-
-interface StockDocument {
-  counts: StockCounts;
-  /** Orders whose count change is applied but whose reservation record may not be final yet. */
-  inFlight: Record<string, InFlight>;
-}
+/** reserved: holds its items; rejected: there were too few; released: given back; voided: released before any reserve. */
+export type ReservationStatus = 'reserved' | 'rejected' | 'released' | 'voided';
 
 export interface Reservation {
   orderId: string;
   items: ItemName[];
-  status: 'reserved' | 'rejected' | 'released';
+  status: ReservationStatus;
   short: ItemName[];
 }
 
-const STOCK_KEY = 'stock';
+type Outcome = Omit<Reservation, 'orderId'>;
 
+interface StockDocument {
+  counts: StockCounts;
+  /** Outcomes whose count change is applied here and whose record may not be written yet. */
+  pending: Record<string, Outcome>;
+}
+
+type Change =
+  | { op: 'reserve'; orderId: string; items: ItemName[] }
+  | { op: 'release'; orderId: string }
+  /** Drops the pending outcome once its record is written (only if it is still that outcome). */
+  | { op: 'settle'; orderId: string; status: ReservationStatus };
+
+/** What a change came to: the order's outcome now, whether this change wrote it, whether it is pending. */
+interface Decided {
+  outcome?: Outcome;
+  changed: boolean;
+  pending: boolean;
+}
+
+const STOCK_KEY = 'stock';
 const reservationKey = (orderId: string) => `reservation:${orderId}`;
+
+/** An outcome only moves forward: nothing → reserved, rejected or voided → (reserved only) released. */
+const rank = (status: ReservationStatus | undefined) => (status === undefined ? 0 : status === 'released' ? 2 : 1);
 
 /** How many of each item an order asks for (["milk", "milk"] is two milks). */
 export function quantities(items: ItemName[]): Map<ItemName, number> {
@@ -50,35 +55,98 @@ export function quantities(items: ItemName[]): Map<ItemName, number> {
   return wanted;
 }
 
+const outcomeOf = (record: Reservation | undefined): Outcome | undefined =>
+  record && { items: record.items, status: record.status, short: record.short };
+
+/** The document as this version keeps it (an older one kept in-flight marks, `inFlight`, instead). */
+function normalize(stored: StockDocument | undefined, initial: StockCounts): StockDocument {
+  if (!stored) return { counts: { ...initial }, pending: {} };
+  if (stored.pending) return stored;
+  const marks = (stored as { inFlight?: Record<string, { op: 'reserve' | 'release'; items: ItemName[] }> }).inFlight;
+  const pending = Object.fromEntries(
+    Object.entries(marks ?? {}).map(([orderId, mark]) => [
+      orderId,
+      { items: mark.items, status: mark.op === 'reserve' ? 'reserved' : 'released', short: [] } as Outcome,
+    ]),
+  );
+  return { counts: stored.counts, pending };
+}
+
+/**
+ * One change applied to the document, given the order's outcome so far (`known`: pending here, or else
+ * its record). Pure, so that an ETag retry runs it again on fresh reads.
+ */
+function apply(
+  doc: StockDocument,
+  change: Change,
+  known: Outcome | undefined,
+): { doc: StockDocument; decided: Decided } {
+  const isPending = change.orderId in doc.pending;
+  const keep = { doc, decided: { ...(known ? { outcome: known } : {}), changed: false, pending: isPending } };
+  const withOutcome = (counts: StockCounts, outcome: Outcome) => ({
+    doc: { counts, pending: { ...doc.pending, [change.orderId]: outcome } },
+    decided: { outcome, changed: true, pending: true },
+  });
+  if (change.op === 'settle') {
+    if (doc.pending[change.orderId]?.status !== change.status) return keep;
+    const { [change.orderId]: _settled, ...pending } = doc.pending;
+    return { doc: { ...doc, pending }, decided: { changed: true, pending: false } };
+  }
+  if (change.op === 'reserve') {
+    if (known) return keep; // a repeat, or a reserve that arrives after its order was released
+    const wanted = quantities(change.items);
+    const short = [...wanted].filter(([item, count]) => (doc.counts[item] ?? 0) < count).map(([item]) => item);
+    if (short.length > 0) return withOutcome(doc.counts, { items: change.items, status: 'rejected', short });
+    const counts = { ...doc.counts };
+    for (const [item, count] of wanted) counts[item] -= count;
+    return withOutcome(counts, { items: change.items, status: 'reserved', short: [] });
+  }
+  if (!known) return withOutcome(doc.counts, { items: [], status: 'voided', short: [] }); // a later reserve finds it
+  if (known.status !== 'reserved') return keep;
+  const counts = { ...doc.counts };
+  for (const [item, count] of quantities(known.items)) counts[item] = (counts[item] ?? 0) + count;
+  return withOutcome(counts, { ...known, status: 'released' });
+}
+
 export class Stock {
   private initialised: Promise<void> | undefined;
-  /** The operation under way per order: a duplicate waits for it instead of racing it. */
-  private readonly perOrder = new KeyedLanes();
-  private readonly stockWrites: BatchedUpdates<StockDocument>;
-  private readonly clearing = new Set<Promise<void>>();
+  /** Changes that arrive while the stock document is being written go together in its next write. */
+  private readonly writes: GroupCommit<Change, Decided>;
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(
     private readonly dapr: StateClient,
     private readonly initialCounts: StockCounts,
   ) {
-    this.stockWrites = new BatchedUpdates(dapr);
+    this.writes = new GroupCommit((batch) => this.commit(batch));
   }
 
   /**
-   * Writes the initial stock when the store has none yet (a create: another instance that got there
-   * first wins). Every operation waits for it, so it can start as soon as the app listens (the sidecar
-   * may still be loading its components); a failure is retried by the next operation.
+   * Writes the initial stock when the store has none yet (a create: another replica that got there first
+   * wins), then settles the outcomes a crash left pending. Every operation waits for it; a failure is
+   * retried by the next operation.
    */
   initialise(): Promise<void> {
-    this.initialised ??= updateState<StockDocument, StockDocument | undefined>(this.dapr, STOCK_KEY, (current) =>
-      current ? { result: current } : { next: { counts: this.initialCounts, inFlight: {} }, result: undefined },
-    )
-      .then((found) => this.clearSettledMarks(found))
-      .catch((error: unknown) => {
-        this.initialised = undefined;
-        throw error;
-      });
+    this.initialised ??= this.start().catch((error: unknown) => {
+      this.initialised = undefined;
+      throw error;
+    });
     return this.initialised;
+  }
+
+  private async start(): Promise<void> {
+    let { value } = await this.dapr.getState<StockDocument>(STOCK_KEY);
+    if (!value) {
+      value = { counts: { ...this.initialCounts }, pending: {} };
+      try {
+        await this.dapr.saveState([{ key: STOCK_KEY, value }]);
+      } catch (error) {
+        if (!(error instanceof EtagMismatch)) throw error;
+        value = (await this.dapr.getState<StockDocument>(STOCK_KEY)).value;
+      }
+    }
+    const { pending } = normalize(value, this.initialCounts);
+    for (const [orderId, outcome] of Object.entries(pending)) await this.settle(orderId, outcome);
   }
 
   async counts(): Promise<StockCounts> {
@@ -91,116 +159,95 @@ export class Stock {
     return (await this.dapr.getState<Reservation>(reservationKey(orderId))).value;
   }
 
-  reserve(orderId: string, items: ItemName[]): Promise<ReserveResult> {
-    return this.perOrder.run(orderId, async () => {
-      await this.initialise();
-      const done = await this.reservation(orderId);
-      if (done) {
-        await this.clearInFlight(orderId);
-        return { orderId, reserved: done.status !== 'rejected', short: done.short };
+  /** Reserves the order's items once; a repeat gives the same answer, a reserve after a release is refused. */
+  async reserve(orderId: string, items: ItemName[]): Promise<ReserveResult> {
+    const outcome = await this.change({ op: 'reserve', orderId, items });
+    const status = outcome?.status;
+    return {
+      orderId,
+      reserved: status === 'reserved',
+      short: status === 'rejected' ? (outcome?.short ?? []) : [],
+      ...(status === 'released' || status === 'voided' ? { voided: true } : {}),
+    };
+  }
+
+  /**
+   * Gives back what the order holds, once. An order that holds nothing is voided, so that a reserve of it
+   * still on its way is refused when it lands.
+   */
+  async release(orderId: string): Promise<ReleaseResult> {
+    const outcome = await this.change({ op: 'release', orderId });
+    return { orderId, released: outcome?.status === 'released' };
+  }
+
+  /** Applies the change, records the order's outcome, and settles it in the background. */
+  private async change(change: Change & { op: 'reserve' | 'release' }): Promise<Outcome | undefined> {
+    await this.initialise();
+    const { outcome, pending } = await this.writes.submit(change);
+    if (outcome && pending) await this.settle(change.orderId, outcome, { later: true });
+    return outcome;
+  }
+
+  /**
+   * One write of the stock document carrying a batch of changes. The records are read after the document:
+   * an outcome leaves `pending` only once its record is written, so what the document does not hold, the
+   * records read after it do, and the ETag check refuses the write if anything changed since the read.
+   */
+  private async commit(batch: Change[]): Promise<(change: Change) => Decided> {
+    for (let attempt = 1; ; attempt++) {
+      const { value, etag } = await this.dapr.getState<StockDocument>(STOCK_KEY);
+      const orderIds = [...new Set(batch.map((change) => change.orderId))];
+      const records = await this.dapr.getStates<Reservation>(orderIds.map(reservationKey));
+      const recorded = new Map(orderIds.map((orderId, n) => [orderId, records[n]?.value]));
+      let doc = normalize(value, this.initialCounts);
+      const decided = new Map<Change, Decided>();
+      for (const change of batch) {
+        const applied = apply(doc, change, doc.pending[change.orderId] ?? outcomeOf(recorded.get(change.orderId)));
+        doc = applied.doc;
+        decided.set(change, applied.decided);
       }
-
-      const short = await this.changeStock<ItemName[]>((doc) => {
-        if (doc.inFlight[orderId]?.op === 'reserve') return { result: [] }; // applied before a crash
-        const wanted = quantities(items);
-        const missing = [...wanted].filter(([item, count]) => (doc.counts[item] ?? 0) < count).map(([item]) => item);
-        if (missing.length > 0) return { result: missing };
-        const counts = { ...doc.counts };
-        for (const [item, count] of wanted) counts[item] -= count;
-        return { next: { counts, inFlight: { ...doc.inFlight, [orderId]: { op: 'reserve', items } } }, result: [] };
-      });
-
-      const status = short.length > 0 ? 'rejected' : 'reserved';
-      await this.record({ orderId, items, status, short }, 'new');
-      this.clearInFlightLater(orderId);
-      return { orderId, reserved: status === 'reserved', short };
-    });
-  }
-
-  /**
-   * Gives back what the order reserved; a second call, or one for an order that holds nothing, is a
-   * no-op. A reserve that crashed before writing its record is found by its in-flight mark.
-   */
-  release(orderId: string): Promise<ReleaseResult> {
-    return this.perOrder.run(orderId, async () => {
-      await this.initialise();
-      const recorded = await this.reservation(orderId);
-      if (recorded && recorded.status !== 'reserved') {
-        await this.clearInFlight(orderId);
-        return { orderId, released: recorded.status === 'released' };
+      const result = (change: Change) => decided.get(change) ?? { changed: false, pending: false };
+      if (![...decided.values()].some((each) => each.changed)) return result;
+      try {
+        await this.dapr.saveState([{ key: STOCK_KEY, value: doc, ...(etag === undefined ? {} : { etag }) }]);
+        return result;
+      } catch (error) {
+        if (!(error instanceof EtagMismatch) || attempt >= 50) throw error;
+        await sleep(Math.random() * Math.min(50, 2 * attempt)); // contenders spread out
       }
-
-      const items = await this.changeStock<ItemName[] | undefined>((doc) => {
-        const mark = doc.inFlight[orderId];
-        if (mark?.op === 'release') return { result: mark.items }; // given back before a crash
-        const held = recorded?.items ?? (mark?.op === 'reserve' ? mark.items : undefined);
-        if (!held) return { result: undefined }; // never reserved: nothing to give back
-        const counts = { ...doc.counts };
-        for (const [item, count] of quantities(held)) counts[item] = (counts[item] ?? 0) + count;
-        return {
-          next: { counts, inFlight: { ...doc.inFlight, [orderId]: { op: 'release', items: held } } },
-          result: held,
-        };
-      });
-      if (!items) return { orderId, released: false };
-
-      await this.record({ orderId, items, status: 'released', short: [] }, recorded ? 'existing' : 'new');
-      this.clearInFlightLater(orderId);
-      return { orderId, released: true };
-    });
-  }
-
-  /** Runs `change` (pure: a conflict runs it again) in the next batched write of the stock document. */
-  private changeStock<R>(change: (doc: StockDocument) => Change<StockDocument, R>): Promise<R> {
-    return this.stockWrites.apply(STOCK_KEY, (current) => change(current ?? this.emptyDocument()));
-  }
-
-  /**
-   * The order's outcome. A new record is a create (one write, no read): only a duplicate call, which
-   * waits its turn above, could have written one, and then the read-modify-write settles it.
-   */
-  private async record(reservation: Reservation, expected: 'new' | 'existing'): Promise<void> {
-    const key = reservationKey(reservation.orderId);
-    if (expected === 'new' && (await createIfAbsent(this.dapr, key, reservation))) return;
-    await updateState<Reservation, void>(this.dapr, key, () => ({ next: reservation, result: undefined }));
-  }
-
-  /**
-   * Once the record is written the mark has done its job: it is cleared by the next group commit, and
-   * the answer does not wait for that. A mark left by a crash in between is cleared at the next start
-   * (clearSettledMarks) or by the order's next call.
-   */
-  private clearInFlightLater(orderId: string): void {
-    const clearing = this.clearInFlight(orderId).catch(() => undefined);
-    this.clearing.add(clearing);
-    void clearing.then(() => this.clearing.delete(clearing));
-  }
-
-  /** Resolves once the marks being cleared in the background are (on shutdown, and for tests). */
-  async settled(): Promise<void> {
-    await Promise.all(this.clearing);
-  }
-
-  /** At start: clears the marks whose order already has the matching final record. */
-  private async clearSettledMarks(doc: StockDocument | undefined): Promise<void> {
-    for (const [orderId, mark] of Object.entries(doc?.inFlight ?? {})) {
-      const recorded = await this.reservation(orderId);
-      const settled =
-        mark.op === 'reserve' ? recorded && recorded.status !== 'released' : recorded?.status === 'released';
-      if (settled) await this.clearInFlight(orderId);
     }
   }
 
-  private async clearInFlight(orderId: string): Promise<void> {
-    await this.changeStock<void>((doc) => {
-      if (!(orderId in doc.inFlight)) return { result: undefined };
-      const { [orderId]: _cleared, ...inFlight } = doc.inFlight;
-      return { next: { ...doc, inFlight }, result: undefined };
-    });
+  /** Writes the outcome's record (only forward), then drops it from `pending` (later: in the background). */
+  private async settle(orderId: string, outcome: Outcome, options: { later?: boolean } = {}): Promise<void> {
+    await this.record({ orderId, ...outcome });
+    const settling = this.writes
+      .submit({ op: 'settle', orderId, status: outcome.status })
+      .then(() => undefined)
+      .catch(() => undefined); // left pending: the order's next call or the next start settles it
+    if (!options.later) return settling;
+    this.settling.add(settling);
+    void settling.then(() => this.settling.delete(settling));
   }
 
-  private emptyDocument(): StockDocument {
-    return { counts: { ...this.initialCounts }, inFlight: {} };
+  /** The order's record moves to `reservation` unless it is there already, or further. */
+  private async record(reservation: Reservation): Promise<void> {
+    const key = reservationKey(reservation.orderId);
+    for (let attempt = 1; ; attempt++) {
+      const { value, etag } = await this.dapr.getState<Reservation>(key);
+      if (rank(value?.status) >= rank(reservation.status)) return;
+      try {
+        await this.dapr.saveState([{ key, value: reservation, ...(etag === undefined ? {} : { etag }) }]);
+        return;
+      } catch (error) {
+        if (!(error instanceof EtagMismatch) || attempt >= 50) throw error;
+      }
+    }
+  }
+
+  /** Resolves once the outcomes being settled in the background are (on shutdown, and for tests). */
+  async settled(): Promise<void> {
+    await Promise.all(this.settling);
   }
 }
 
@@ -212,8 +259,7 @@ export function parseStock(text: string | undefined, defaults: StockCounts): Sto
     const [name, value] = pair.split('=').map((part) => part.trim());
     if (!ITEM_NAMES.includes(name as ItemName)) throw new Error(`INVENTORY_STOCK: unknown item "${name}"`);
     if (!/^\d+$/.test(value ?? '')) throw new Error(`INVENTORY_STOCK: "${pair}" needs a whole number`);
-    const count = Number(value);
-    counts[name as ItemName] = count;
+    counts[name as ItemName] = Number(value);
   }
   return counts;
 }

@@ -4,7 +4,7 @@ import { parseStock, quantities, type Reservation, Stock, type StockCounts } fro
 
 interface StockDocument {
   counts: StockCounts;
-  inFlight: Record<string, { op: 'reserve' | 'release'; items: string[] }>;
+  pending: Record<string, { status: string; items: string[] }>;
 }
 
 const DEFAULTS: StockCounts = { milk: 10, bread: 10, apples: 10, oranges: 10, iPhone: 5 };
@@ -24,7 +24,7 @@ describe('Stock.initialise', () => {
     await stock.initialise();
     await stock.initialise();
     expect(fake.writes).toBe(1);
-    expect(doc()).toEqual({ counts: DEFAULTS, inFlight: {} });
+    expect(doc()).toEqual({ counts: DEFAULTS, pending: {} });
 
     // Another instance (a restart, another replica) with other defaults leaves the store alone.
     await new Stock(fake, { ...DEFAULTS, milk: 999 }).initialise();
@@ -54,7 +54,7 @@ describe('Stock.reserve', () => {
       status: 'reserved',
       short: [],
     });
-    expect(doc()?.inFlight).toEqual({});
+    expect(doc()?.pending).toEqual({});
   });
 
   it('applies a repeated reserve for the same order once', async () => {
@@ -106,18 +106,18 @@ describe('Stock.reserve', () => {
     await expect(stock.reserve(ORDER, ['apples', 'apples', 'iPhone'])).rejects.toBe(crash);
     // The count change is applied and marked as in flight; the order's record is missing.
     expect(doc()?.counts).toMatchObject({ apples: 8, iPhone: 4 });
-    expect(doc()?.inFlight[ORDER]?.op).toBe('reserve');
+    expect(doc()?.pending[ORDER]?.status).toBe('reserved');
     expect(await stock.reservation(ORDER)).toBeUndefined();
 
     const retry = await stock.reserve(ORDER, ['apples', 'apples', 'iPhone']);
     await stock.settled();
 
     expect(retry).toEqual({ orderId: ORDER, reserved: true, short: [] });
-    expect(doc()).toEqual({ counts: { ...DEFAULTS, apples: 8, iPhone: 4 }, inFlight: {} });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, apples: 8, iPhone: 4 }, pending: {} });
     expect((await stock.reservation(ORDER))?.status).toBe('reserved');
   });
 
-  it('answers without waiting for the in-flight mark to be cleared, and clears it soon after', async () => {
+  it('answers without waiting for the pending outcome to be settled, and settles it soon after', async () => {
     const { fake, stock, doc } = setup();
     await stock.initialise();
     let release: () => void = () => undefined;
@@ -125,18 +125,18 @@ describe('Stock.reserve', () => {
       release = resolve;
     });
     fake.beforeSave = async (items) => {
-      if (touches('stock')(items) && (items[0]?.value as StockDocument).inFlight[ORDER] === undefined) await held;
+      if (touches('stock')(items) && (items[0]?.value as StockDocument).pending[ORDER] === undefined) await held;
     };
 
     expect(await stock.reserve(ORDER, ['milk'])).toEqual({ orderId: ORDER, reserved: true, short: [] });
-    expect(doc()?.inFlight[ORDER]?.op).toBe('reserve'); // the clearing write is still held up
+    expect(doc()?.pending[ORDER]?.status).toBe('reserved'); // the clearing write is still held up
 
     release();
     await stock.settled();
-    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 9 }, inFlight: {} });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 9 }, pending: {} });
   });
 
-  it('repairs a crash after the record but before the in-flight mark is cleared, at the next start', async () => {
+  it('repairs a crash after the record but before the pending outcome is settled, at the next start', async () => {
     const { fake, stock, doc } = setup();
     await stock.initialise();
     // Saves of `stock` from here: 1 = count change, 2 = clearing the mark (in the background).
@@ -144,12 +144,12 @@ describe('Stock.reserve', () => {
 
     expect(await stock.reserve(ORDER, ['milk'])).toEqual({ orderId: ORDER, reserved: true, short: [] });
     await stock.settled();
-    expect(doc()?.inFlight[ORDER]?.op).toBe('reserve');
+    expect(doc()?.pending[ORDER]?.status).toBe('reserved');
 
     // The process restarts: the new instance finds the mark of a settled order and clears it.
     const restarted = new Stock(fake, DEFAULTS);
     await restarted.initialise();
-    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 9 }, inFlight: {} });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 9 }, pending: {} });
     expect(await restarted.reserve(ORDER, ['milk'])).toEqual({ orderId: ORDER, reserved: true, short: [] });
     expect(doc()?.counts.milk).toBe(9);
   });
@@ -174,7 +174,7 @@ describe('Stock.reserve', () => {
     await Promise.all([stock.settled(), other.settled()]);
     expect(fake.conflicts).toBeGreaterThan(0);
     expect(lowest).toBe(0);
-    expect(doc()).toEqual({ counts: { ...DEFAULTS, iPhone: 0 }, inFlight: {} });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, iPhone: 0 }, pending: {} });
     const records = await Promise.all(ids.map((id) => stock.reservation(id)));
     expect(records.filter((record) => record?.status === 'reserved')).toHaveLength(5);
     expect(records.filter((record) => record?.status === 'rejected')).toHaveLength(15);
@@ -193,7 +193,7 @@ describe('Stock.reserve', () => {
     await Promise.all(ids.map((id) => stock.reserve(id, ['milk'])));
     await stock.settled();
 
-    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 60 }, inFlight: {} });
+    expect(doc()).toEqual({ counts: { ...DEFAULTS, milk: 60 }, pending: {} });
     expect(fake.conflicts).toBe(0);
     // One order alone takes two writes (count change, then clearing its mark); 40 together share them.
     expect(stockWrites).toBeLessThan(20);
@@ -212,19 +212,17 @@ describe('Stock.release', () => {
 
     expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
     expect(await stock.counts()).toEqual(DEFAULTS);
-    expect(doc()?.inFlight).toEqual({});
+    expect(doc()?.pending).toEqual({});
   });
 
-  it('is a no-op for an unknown order and for a refused one', async () => {
-    const { fake, stock } = setup({ iPhone: 0 });
-    await stock.initialise();
-    const writes = fake.writes;
+  it('gives nothing back for an unknown order (and voids it) or for a refused one', async () => {
+    const { stock } = setup({ iPhone: 0 });
+    const before = await stock.counts();
     expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: false });
-    expect(fake.writes).toBe(writes);
-    expect(await stock.reservation(ORDER)).toBeUndefined();
+    expect(await stock.counts()).toEqual(before);
+    expect((await stock.reservation(ORDER))?.status).toBe('voided');
 
     expect((await stock.reserve(OTHER, ['iPhone'])).reserved).toBe(false);
-    const before = await stock.counts();
     expect(await stock.release(OTHER)).toEqual({ orderId: OTHER, released: false });
     expect(await stock.counts()).toEqual(before);
     expect((await stock.reservation(OTHER))?.status).toBe('rejected');
@@ -245,11 +243,11 @@ describe('Stock.release', () => {
 
     await expect(stock.release(ORDER)).rejects.toBe(crash);
     expect(doc()?.counts.milk).toBe(10);
-    expect(doc()?.inFlight[ORDER]?.op).toBe('release');
+    expect(doc()?.pending[ORDER]?.status).toBe('released');
 
     expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
     await stock.settled();
-    expect(doc()).toEqual({ counts: DEFAULTS, inFlight: {} });
+    expect(doc()).toEqual({ counts: DEFAULTS, pending: {} });
   });
 });
 
@@ -295,8 +293,13 @@ describe('Stock: overlapping duplicates and crashed steps', () => {
     expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
     expect((await stock.counts()).iPhone).toBe(5);
     expect((await stock.reservation(ORDER))?.status).toBe('released');
-    // A late retry of the reserve reports the reservation it once made, and changes nothing.
-    expect((await stock.reserve(ORDER, ['iPhone'])).reserved).toBe(true);
+    // A late retry of the reserve is refused: its order holds nothing and never will.
+    expect(await stock.reserve(ORDER, ['iPhone'])).toEqual({
+      orderId: ORDER,
+      reserved: false,
+      short: [],
+      voided: true,
+    });
     expect((await stock.counts()).iPhone).toBe(5);
   });
 });
@@ -329,5 +332,67 @@ describe('parseStock: strict numbers', () => {
   it('refuses an empty count instead of reading it as 0, and hex', () => {
     expect(() => parseStock('milk=', DEFAULTS)).toThrow(/"milk=" needs a whole number/);
     expect(() => parseStock('milk=0x10', DEFAULTS)).toThrow(/"milk=0x10" needs a whole number/);
+  });
+});
+
+describe('Stock: exact with any number of replicas, and against late calls', () => {
+  it('gives back once when a late duplicate reserve arrives between a crashed release and its retry', async () => {
+    const { fake, stock } = setup();
+    await stock.reserve(ORDER, ['milk']);
+    fake.failOnSave(1, touches('reservation:*'));
+    await expect(stock.release(ORDER)).rejects.toThrow('simulated crash'); // given back, not yet recorded
+
+    expect((await stock.reserve(ORDER, ['milk'])).reserved).toBe(false); // a late duplicate of the first step
+    await stock.settled();
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: true });
+    await stock.settled();
+
+    expect((await stock.counts()).milk).toBe(10);
+  });
+
+  it('gives back once when two replicas release the same order, one of them from a stale read', async () => {
+    const { fake, stock } = setup();
+    const other = new Stock(fake, DEFAULTS);
+    await stock.reserve(ORDER, ['iPhone']);
+    await stock.settled();
+    // `other` has read the reservation record and is about to write the stock when `stock` does the whole
+    // release, record and all.
+    fake.beforeSave = async (items) => {
+      if (!touches('stock')(items)) return;
+      fake.beforeSave = undefined;
+      await stock.release(ORDER);
+      await stock.settled();
+    };
+    await other.release(ORDER);
+    await Promise.all([stock.settled(), other.settled()]);
+
+    expect((await stock.counts()).iPhone).toBe(5);
+  });
+
+  it('reserves once when two replicas reserve the same order, one of them from a stale read', async () => {
+    const { fake, stock } = setup();
+    const other = new Stock(fake, DEFAULTS);
+    await stock.initialise();
+    fake.beforeSave = async (items) => {
+      if (!touches('stock')(items)) return;
+      fake.beforeSave = undefined;
+      await stock.reserve(ORDER, ['iPhone']);
+      await stock.settled();
+    };
+    await other.reserve(ORDER, ['iPhone']);
+    await Promise.all([stock.settled(), other.settled()]);
+
+    expect((await stock.counts()).iPhone).toBe(4);
+  });
+
+  it('refuses a reserve that lands after its order was released (voided), and takes nothing', async () => {
+    const { stock } = setup();
+    expect(await stock.release(ORDER)).toEqual({ orderId: ORDER, released: false });
+
+    const late = await stock.reserve(ORDER, ['iPhone']);
+
+    expect(late.reserved).toBe(false);
+    expect((await stock.counts()).iPhone).toBe(5);
+    expect((await stock.reservation(ORDER))?.status).toBe('voided');
   });
 });

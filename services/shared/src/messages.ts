@@ -23,6 +23,8 @@ export const ReserveResult = z.object({
   reserved: z.boolean(),
   /** Items there were not enough of (empty when reserved). */
   short: z.array(ItemName),
+  /** The order was released before this reserve arrived: it holds nothing and never will. */
+  voided: z.boolean().optional(),
 });
 export type ReserveResult = z.infer<typeof ReserveResult>;
 

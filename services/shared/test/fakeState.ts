@@ -93,6 +93,11 @@ export class FakeState implements StateClient {
     this.writes += 1;
   }
 
+  /** Forgets the failures planned with failOnSave that have not happened yet. */
+  cancelFailures(): void {
+    this.failures = [];
+  }
+
   /** Writes a value directly (no hooks, no ETag check), as another process would; bumps the ETag. */
   put(key: string, value: unknown): void {
     this.version += 1;
