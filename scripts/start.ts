@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
 import { readDaprRunFile } from './lib/daprfile.ts';
+import { writeDemoEnv } from './lib/demoEnv.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
 import { goRuntimeEnv, infraPorts, repoRoot, runDir } from './lib/runtime.ts';
@@ -31,23 +32,13 @@ function stopLeftovers(): void {
   }
 }
 
-/** demo.http reads the session's tokens from .env (REST Client's $dotenv); the file is git-ignored. */
-function writeDemoEnv(credentials: Credentials): void {
-  const lines = [
-    ...Object.entries(credentials.approvers).map(([name, token]) => `${name.toUpperCase()}_TOKEN=${token}`),
-    `ADMIN_TOKEN=${credentials.admin}`,
-    `DAPR_API_TOKEN=${credentials.env.DAPR_API_TOKEN}`,
-  ];
-  writeFileSync(join(repoRoot, '.env'), `${lines.join('\n')}\n`, { mode: 0o600 });
-}
-
 function describeCredentials(credentials: Credentials): string {
   if (credentials.generated.length === 0) return '  Tokens         from your environment';
   const approvers = Object.entries(credentials.approvers)
     .map(([name, token]) => `${name} ${token}`)
     .join(', ');
   return [
-    `  Generated for this session (set ${credentials.generated.join(', ')} to choose your own; also in .env for demo.http):`,
+    `  Generated for this session (set ${credentials.generated.join(', ')} to choose your own; also in .env and http-client.private.env.json for demo.http):`,
     `    approvers    ${approvers}     (Authorization: Bearer <token> on POST /orders/:id/approve)`,
     `    admin        ${credentials.admin}     (POST :3004/shipping/deactivate | activate)`,
   ].join('\n');
@@ -76,7 +67,7 @@ main(async () => {
   const { cli } = await bootstrap({ reuseRunning: true, chromium: false });
 
   const credentials = sessionCredentials();
-  writeDemoEnv(credentials);
+  writeDemoEnv(credentials, repoRoot);
   const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
   let daprRun: Service | undefined;
   let stopping = false;

@@ -42,10 +42,11 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   });
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  app.register(orderIndexPlugin, { store: store ?? sidecar });
+  const state = store ?? sidecar;
+  app.register(orderIndexPlugin, { store: state });
   app.register(enginePlugin, { config, sidecar, gateway: engine });
   app.register(watchdogPlugin, { config, sidecar });
-  app.register(orderServicePlugin, { config });
+  app.register(orderServicePlugin, { config, store: state });
 
   app.register(orderRoutes, {
     approvers,

@@ -2,11 +2,12 @@
 // naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
 import { Conflict, NotFound, Problem, Unavailable } from '#shared/errors.ts';
+import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import { EngineUnavailable, type StoredOrder, type WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
 import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import type { OrderRequest } from './schemas.ts';
-import { type ApprovalDecision, type OrderInput, WAITING_FOR_APPROVAL } from './workflow/orderWorkflow.ts';
+import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
 import type { WorkflowTrace } from './workflow/tracing.ts';
 
@@ -21,6 +22,25 @@ interface Placement {
 }
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'TERMINATED']);
+
+/** The first decision made about a big order: the one that counts. */
+export interface Decision {
+  kind: 'approval' | 'cancel';
+  /** For an approval: approved or rejected. */
+  approved?: boolean;
+  by: string;
+  at: string;
+}
+
+export const decisionKey = (orderId: string) => `decision:${orderId}`;
+
+const describeDecision = (decision: Decision) =>
+  decision.kind === 'cancel'
+    ? `cancelled by ${decision.by}`
+    : `${decision.approved ? 'approved' : 'rejected'} by ${decision.by}`;
+
+/** What happened to a decision: sent to a waiting order, or kept for the wait it will reach. */
+export type DecisionOutcome = 'sent' | 'kept';
 
 /**
  * The engine went away while it was asked to start the order: it may have started it. A client that
@@ -42,6 +62,8 @@ export class OrderService {
   constructor(
     private readonly engine: WorkflowGateway,
     private readonly settings: OrderSettings,
+    /** Where each order's first decision is kept. */
+    private readonly store: StateClient,
     /** Told of purges, so that the list leaves them out. */
     private readonly index?: Pick<OrderIndex, 'markPurged'>,
   ) {}
@@ -105,16 +127,22 @@ export class OrderService {
     return found;
   }
 
-  /** An approver's decision, for an order that waits for one (404 or 409 otherwise). */
-  async decide(id: string, decision: ApprovalDecision): Promise<void> {
-    await this.findWaiting(id, 'approve');
+  /**
+   * An approver's decision about a big order that runs: it waits for one now, or will (the engine keeps an
+   * event raised before the wait and hands it over when the wait begins). The first decision counts; a
+   * different one after it gets 409, the same one again is sent again (a retry after a lost answer).
+   */
+  async decide(id: string, decision: ApprovalDecision): Promise<DecisionOutcome> {
+    await this.record(id, { kind: 'approval', approved: decision.approved, by: decision.approver });
     await this.engine.raiseApproval(id, decision);
+    return this.outcome(id);
   }
 
-  /** Cancels an order while it waits for approval: after that it is paid, and undoing it is a refund. */
-  async cancel(id: string, by: string): Promise<void> {
-    await this.findWaiting(id, 'cancel');
+  /** Cancels a big order until its approval wait is over: after that it is paid, and undoing it is a refund. */
+  async cancel(id: string, by: string): Promise<DecisionOutcome> {
+    await this.record(id, { kind: 'cancel', by });
     await this.engine.raiseCancel(id, { by });
+    return this.outcome(id);
   }
 
   /** Deletes a finished order's history, so that its id is free again. */
@@ -127,12 +155,35 @@ export class OrderService {
     await this.index?.markPurged(id);
   }
 
-  private async findWaiting(id: string, action: 'approve' | 'cancel'): Promise<StoredOrder> {
+  /** Keeps the order's first decision (a create: one wins, also across replicas); 404 or 409 when it cannot be. */
+  private async record(id: string, decision: Omit<Decision, 'at'>): Promise<void> {
+    const action = decision.kind === 'cancel' ? 'cancel' : 'approve';
     const found = await this.find(id);
-    if (found.view.status !== 'RUNNING' || found.view.stage !== WAITING_FOR_APPROVAL) {
-      const state = found.view.status === 'RUNNING' ? 'not waiting for approval' : found.view.status;
-      throw new Conflict(`order ${id} is ${state}: there is nothing to ${action}`);
+    if (FINISHED.has(found.view.status)) {
+      throw new Conflict(`order ${id} is ${found.view.status}: there is nothing to ${action}`);
     }
-    return found;
+    if (found.input.order.total < APPROVAL_THRESHOLD) {
+      throw new Conflict(
+        `order ${id} is under $${APPROVAL_THRESHOLD}: it never waits for approval, so there is nothing to ${action}`,
+      );
+    }
+    const key = decisionKey(id);
+    if (await createIfAbsent(this.store, key, { ...decision, at: new Date().toISOString() })) return;
+    const first = (await this.store.getState<Decision>(key)).value;
+    const same =
+      first?.kind === decision.kind &&
+      first.approved === decision.approved &&
+      first.by.toLowerCase() === decision.by.toLowerCase();
+    if (!same) {
+      throw new Conflict(
+        `order ${id} was already ${first ? describeDecision(first) : 'decided'}: the first decision counts`,
+      );
+    }
+  }
+
+  /** Whether the order waits for the decision now, or will get it when its wait begins. */
+  private async outcome(id: string): Promise<DecisionOutcome> {
+    const found = await this.engine.find(id).catch(() => undefined);
+    return found?.view.stage === 'waiting_for_approval' ? 'sent' : 'kept';
   }
 }

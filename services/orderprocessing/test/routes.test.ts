@@ -270,12 +270,38 @@ describe('POST /orders/:id/approve', () => {
     expect(orders.approvals).toHaveLength(0);
   });
 
-  it('answers a running order that is not waiting for approval with 409', async () => {
+  it('keeps a decision for a big order that does not wait yet, and hands it over (202)', async () => {
     const id = await placed({ status: 'RUNNING' });
     const response = await approve(id);
+    expect(response.statusCode).toBe(202);
+    expect(response.json().message).toMatch(/kept for order .*: it applies as soon as the order waits for approval/);
+    expect(orders.approvals).toEqual([{ id, decision: { approver: 'Dana', approved: true } }]);
+  });
+
+  it('answers an order under $1000 with 409: it never waits for approval', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    const response = await approve(id);
     expect(response.statusCode).toBe(409);
-    expect(response.json().message).toMatch(/not waiting for approval/);
+    expect(response.json().message).toMatch(/never waits for approval/);
     expect(orders.approvals).toHaveLength(0);
+  });
+
+  it('lets the first decision count: a different one gets 409, the same one again is sent again', async () => {
+    const id = await placed({ status: 'RUNNING' });
+    expect((await approve(id, { approved: true }, DANA_TOKEN)).statusCode).toBe(202);
+
+    const rejection = await approve(id, { approved: false }, CHRIS_TOKEN);
+    expect(rejection.statusCode).toBe(409);
+    expect(rejection.json().message).toMatch(/already approved by Dana: the first decision counts/);
+    const byOther = await approve(id, { approved: true }, CHRIS_TOKEN);
+    expect(byOther.statusCode).toBe(409);
+    expect((await approve(id, { approved: true }, DANA_TOKEN)).statusCode).toBe(202);
+
+    const all = orders.approvals.map((sent) => sent.decision);
+    expect(all).toEqual([
+      { approver: 'Dana', approved: true },
+      { approver: 'Dana', approved: true },
+    ]);
   });
 
   it('hands the decision to an order waiting for approval (202)', async () => {
@@ -330,14 +356,27 @@ describe('POST /orders/:id/cancel', () => {
     expect(orders.cancellations).toEqual([]);
   });
 
-  it('refuses a paid or finished order with 409 and a message', async () => {
-    for (const view of [{ status: 'RUNNING' as const }, { status: 'COMPLETED' as const }]) {
-      const id = await placed(view);
-      const response = await cancel(id);
-      expect(response.statusCode).toBe(409);
-      expect(response.json().message).toMatch(/nothing to cancel/);
-    }
+  it('refuses a finished order, or one already decided, with 409 and a message', async () => {
+    const finished = await placed({ status: 'COMPLETED' });
+    expect((await cancel(finished)).json().message).toMatch(/COMPLETED: there is nothing to cancel/);
+    const approved = await placed({ status: 'RUNNING' });
+    const approval = await app.inject({
+      method: 'POST',
+      url: `/orders/${approved}/approve`,
+      payload: { approved: true },
+      headers: { authorization: `Bearer ${DANA_TOKEN}` },
+    });
+    expect(approval.statusCode).toBe(202);
+    const late = await cancel(approved);
+    expect(late.statusCode).toBe(409);
+    expect(late.json().message).toMatch(/already approved by Dana/);
     expect(orders.cancellations).toEqual([]);
+  });
+
+  it('keeps a cancel for a big order that does not wait yet (202)', async () => {
+    const id = await placed({ status: 'RUNNING' });
+    expect((await cancel(id)).statusCode).toBe(202);
+    expect(orders.cancellations).toEqual([{ id, by: 'chris' }]);
   });
 });
 

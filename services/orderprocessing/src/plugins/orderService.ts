@@ -1,5 +1,6 @@
 // The order service (../orderService.ts) as `app.orders`, over the engine and the order index.
 import fp from 'fastify-plugin';
+import type { StateClient } from '#shared/state.ts';
 import { type OrderConfig, retryPolicyOf } from '../config.ts';
 import { OrderService } from '../orderService.ts';
 
@@ -9,10 +10,10 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ config: OrderConfig }>(
-  async (app, { config }) => {
+export default fp<{ config: OrderConfig; store: StateClient }>(
+  async (app, { config, store }) => {
     const settings = { approvalTimeoutMs: config.APPROVAL_TIMEOUT, retry: retryPolicyOf(config) };
-    app.decorate('orders', new OrderService(app.engine, settings, app.orderIndex));
+    app.decorate('orders', new OrderService(app.engine, settings, store, app.orderIndex));
   },
   { name: 'order-service', dependencies: ['order-index', 'workflow-engine'] },
 );

@@ -4,6 +4,7 @@ import { trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { Problem, problems } from '#shared/errors.ts';
+import type { DecisionOutcome } from '../orderService.ts';
 import {
   ApprovalRequest,
   IdempotencyHeaders,
@@ -26,6 +27,11 @@ export interface OrderRoutesOptions {
   /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
   zipkinUrl: string;
 }
+
+const decisionMessage = (what: string, id: string, outcome: DecisionOutcome) =>
+  outcome === 'sent'
+    ? `${what} sent to order ${id}`
+    : `${what} kept for order ${id}: it applies as soon as the order waits for approval`;
 
 const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, options) => {
   const { orders } = app;
@@ -84,9 +90,9 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
       if (claimed && claimed.toLowerCase() !== approver.name.toLowerCase()) {
         throw new Problem('forbidden', `this token belongs to ${approver.name}, not to ${claimed}`);
       }
-      await orders.decide(id, { approver: approver.name, approved: request.body.approved });
+      const outcome = await orders.decide(id, { approver: approver.name, approved: request.body.approved });
       const verb = request.body.approved ? 'approval' : 'rejection';
-      return reply.code(202).send({ message: `${verb} by ${approver.name} sent to order ${id}` });
+      return reply.code(202).send({ message: decisionMessage(`${verb} by ${approver.name}`, id, outcome) });
     },
   );
 
@@ -96,8 +102,8 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
     async (request, reply) => {
       const { id } = request.params;
       const approver = authenticateApprover(request, options.approvers);
-      await orders.cancel(id, approver.name);
-      return reply.code(202).send({ message: `cancellation by ${approver.name} sent to order ${id}` });
+      const outcome = await orders.cancel(id, approver.name);
+      return reply.code(202).send({ message: decisionMessage(`cancellation by ${approver.name}`, id, outcome) });
     },
   );
 

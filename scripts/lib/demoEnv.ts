@@ -1,0 +1,26 @@
+// The session's tokens for demo.http: in .env (which httpyac reads) and in http-client.private.env.json
+// under the environment "local" (which JetBrains' HTTP client reads). Both files are git-ignored.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Credentials } from './tokens.ts';
+
+type DemoCredentials = Pick<Credentials, 'approvers' | 'admin'> & { env: { DAPR_API_TOKEN?: string } };
+
+export function demoVariables(credentials: DemoCredentials): Record<string, string> {
+  return {
+    ...Object.fromEntries(
+      Object.entries(credentials.approvers).map(([name, token]) => [`${name.toUpperCase()}_TOKEN`, token]),
+    ),
+    ADMIN_TOKEN: credentials.admin,
+    DAPR_API_TOKEN: credentials.env.DAPR_API_TOKEN ?? '',
+  };
+}
+
+export function writeDemoEnv(credentials: DemoCredentials, dir: string): void {
+  const variables = demoVariables(credentials);
+  const lines = Object.entries(variables).map(([name, value]) => `${name}=${value}`);
+  writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'http-client.private.env.json'), `${JSON.stringify({ local: variables }, null, 2)}\n`, {
+    mode: 0o600,
+  });
+}
