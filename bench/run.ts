@@ -26,8 +26,8 @@ import { quietClient } from '#shared/daprSdk.ts';
 import { bootstrap } from '../scripts/bootstrap.ts';
 import { Service, signalGroup } from '../scripts/lib/proc.ts';
 import { repoRoot } from '../scripts/lib/runtime.ts';
+import { TestStack } from '../scripts/lib/stack.ts';
 import { formatDuration, info, main, Stop, step } from '../scripts/lib/ui.ts';
-import { TestStack } from '../test/integration/stack.ts';
 import { CALLS_WORKFLOW, FLOOR_APP_ID, FLOOR_WORKFLOW, type FloorInput, ORDER_STEPS } from './floor.ts';
 import { type PhaseKind, type PhaseResult, type PhaseSpec, type Progress, runPhase } from './load.ts';
 import {
@@ -103,7 +103,7 @@ function options(): Settings & {
   const timeoutSeconds = seconds(values.timeout ?? env.BENCH_TIMEOUT ?? '30s', 'timeout');
   if (timeoutSeconds < 1 || timeoutSeconds > 300) throw new Stop('timeout: from 1 s to 5 min');
   return {
-    stack: `its own private stack on free loopback ports (test/integration/stack.ts), ${
+    stack: `its own private stack on free loopback ports (scripts/lib/stack.ts), ${
       tracing
         ? 'tracing on: every span sampled, by the sidecars and the apps, into a private Zipkin'
         : 'tracing off (sampling 0, OTEL_SDK_DISABLED)'

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TestStack } from '../integration/stack.ts';
+import { TestStack } from '../../scripts/lib/stack.ts';
 import { ChaosClient } from './client.ts';
 import { type Kind, type PlannedOrder, planKills, planOrders, targetName } from './plan.ts';
 import { type ChaosReport, collectOutcomes, findProblems, formatReport } from './report.ts';

@@ -1,7 +1,7 @@
 // Starts one real stack for all integration test files and stops it afterwards, also on failure.
 import type { TestProject } from 'vitest/node';
 import { bootstrap } from '../../scripts/bootstrap.ts';
-import { type AppEndpoints, TestStack } from './stack.ts';
+import { type AppEndpoints, TestStack } from '../../scripts/lib/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

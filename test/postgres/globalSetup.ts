@@ -3,8 +3,8 @@
 import type { TestProject } from 'vitest/node';
 import { bootstrap, ensurePostgres } from '../../scripts/bootstrap.ts';
 import { PostgresCluster, type PostgresTarget } from '../../scripts/lib/postgres.ts';
+import { TestStack } from '../../scripts/lib/stack.ts';
 import { startStackFor, TEST_ENV } from '../integration/globalSetup.ts';
-import { TestStack } from '../integration/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,11 +1,12 @@
 // What the order API does, without HTTP: place an order (one workflow per order id, an Idempotency-Key
 // naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
-import { Conflict, NotFound, Problem, Unavailable } from '#shared/errors.ts';
+import { Conflict, NotFound, Problem } from '#shared/errors.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
-import { EngineUnavailable, type StoredOrder, type WorkflowGateway } from './engine.ts';
+import type { StoredOrder, WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
 import type { OrderIndex } from './orderIndex/orderIndex.ts';
+import { OrderPlacement, type PlacementOptions } from './placement.ts';
 import type { OrderRequest } from './schemas.ts';
 import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
@@ -14,11 +15,6 @@ import type { WorkflowTrace } from './workflow/tracing.ts';
 export interface OrderSettings {
   approvalTimeoutMs: number;
   retry: RetryPolicy;
-}
-
-interface Placement {
-  placed: boolean;
-  existing?: OrderInput;
 }
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'TERMINATED']);
@@ -42,22 +38,8 @@ const describeDecision = (decision: Decision) =>
 /** What happened to a decision: sent to a waiting order, or kept for the wait it will reach. */
 export type DecisionOutcome = 'sent' | 'kept';
 
-/**
- * The engine went away while it was asked to start the order: it may have started it. A client that
- * simply tries again without an Idempotency-Key places a second order, so the answer says so.
- */
-export class PlacementUnknown extends Unavailable {
-  constructor(readonly orderId: string) {
-    super(
-      `the workflow engine went away while order ${orderId} was being placed, so it may have been placed: ` +
-        `GET /orders/${orderId} tells. Send an Idempotency-Key with a retry, and it can never place a second order.`,
-    );
-  }
-}
-
 export class OrderService {
-  /** Placements under way in this process, by order id: concurrent requests for one id share one. */
-  private readonly placing = new Map<string, Promise<Placement>>();
+  private readonly placement: OrderPlacement;
 
   constructor(
     private readonly engine: WorkflowGateway,
@@ -66,7 +48,10 @@ export class OrderService {
     private readonly store: StateClient,
     /** Told of purges, so that the list leaves them out. */
     private readonly index?: Pick<OrderIndex, 'markPurged'>,
-  ) {}
+    placement: PlacementOptions = {},
+  ) {
+    this.placement = new OrderPlacement(engine, store, placement);
+  }
 
   /**
    * Places the order and returns its id. With an Idempotency-Key the id follows from the key, so the same
@@ -86,10 +71,10 @@ export class OrderService {
 
     let id = key ? orderIdForKey(order.customer, key) : newOrderId(order.customer);
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.placeOnce(input(id));
+      const outcome = await this.placement.place(input(id));
       if (outcome.placed) return id;
       if (key) {
-        if (outcome.existing?.requestHash !== hash) {
+        if (outcome.requestHash !== hash) {
           throw new Problem('invalid', 'this Idempotency-Key was already used for a different order');
         }
         return id;
@@ -98,27 +83,6 @@ export class OrderService {
       if (attempt >= 3) throw new Error(`could not find a free order id for ${order.customer}`);
       id = newOrderId(order.customer);
     }
-  }
-
-  /**
-   * Starts the workflow unless an instance with its id exists. Dapr 1.18 quietly recreates a *finished*
-   * instance when asked to schedule its id again, so existence is checked first.
-   */
-  private placeOnce(input: OrderInput): Promise<Placement> {
-    let pending = this.placing.get(input.orderId);
-    if (!pending) {
-      pending = (async () => {
-        const existing = await this.engine.find(input.orderId);
-        if (existing) return { placed: false, existing: existing.input };
-        const started = await this.engine.start(input).catch((error: unknown) => {
-          throw error instanceof EngineUnavailable ? new PlacementUnknown(input.orderId) : error;
-        });
-        if (started === 'started') return { placed: true };
-        return { placed: false, existing: (await this.engine.find(input.orderId))?.input };
-      })().finally(() => this.placing.delete(input.orderId));
-      this.placing.set(input.orderId, pending);
-    }
-    return pending;
   }
 
   async find(id: string): Promise<StoredOrder> {

@@ -13,14 +13,19 @@ export class FakeEngine implements WorkflowGateway {
   /** The next start is applied, but its answer is lost as the sidecar goes away (as in a crash). */
   loseNextStartAnswer = false;
 
+  /** Workflows started, counting a recreated one (Dapr 1.18 recreates a finished instance whose id is started again). */
+  starts = 0;
+
   async start(input: OrderInput): Promise<'started' | 'exists'> {
     await Promise.resolve();
-    if (this.orders.has(input.orderId)) return 'exists';
+    const status = this.orders.get(input.orderId)?.view.status;
+    if (status !== undefined && !['COMPLETED', 'FAILED', 'TERMINATED'].includes(status)) return 'exists';
     if (this.loseNextStartAnswer) {
       this.loseNextStartAnswer = false;
       await this.start(input);
       throw new EngineUnavailable();
     }
+    this.starts += 1;
     const now = new Date().toISOString();
     this.orders.set(input.orderId, {
       input: structuredClone(input),

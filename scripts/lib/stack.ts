@@ -1,16 +1,18 @@
-// A private copy of the whole system on the real Dapr runtime, for the integration tests: its own Redis,
-// placement and scheduler on free ports, the five apps from dapr.yaml each with its own daprd, and
-// components rewritten to point at all of that. Nothing of a running `npm start` is touched.
+// A private copy of the whole system on the real Dapr runtime, for the tests and the benchmark: its own
+// Redis, placement and scheduler on free ports, the apps from dapr.yaml (each replica with its own daprd),
+// and components rewritten to point at all of that. Nothing of a running `npm start` is touched.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { type DaprApp, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
-import { Infra } from '../../scripts/lib/infra.ts';
-import { freePort, httpOk, Service, signalGroup, waitFor } from '../../scripts/lib/proc.ts';
-import { daprBin, goRuntimeEnv, repoRoot } from '../../scripts/lib/runtime.ts';
-import { sessionCredentials } from '../../scripts/lib/tokens.ts';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
+import { type DaprApp, readDaprRunFile } from './daprfile.ts';
+import { Infra } from './infra.ts';
+import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
+import { replicaName } from './replicas.ts';
+import { repoRoot } from './runtime.ts';
+import { type SidecarPorts, startDaprd } from './sidecar.ts';
+import { sessionCredentials } from './tokens.ts';
 
 export interface AppEndpoints {
   appId: string;
@@ -35,6 +37,8 @@ export interface StackOptions {
    * PostgreSQL v2 store (actor state too) on that server. Pub/sub stays on Redis.
    */
   postgresStateStore?: string;
+  /** Replicas per app id (1 when not named): each its own app process and daprd under the same app id. */
+  replicas?: Record<string, number>;
   /**
    * Trace everything into a private Zipkin (on a free port, started beside the rest): the sidecars sample
    * every span and the apps export theirs. Without it nothing is sampled and the apps' OpenTelemetry is off.
@@ -42,9 +46,11 @@ export interface StackOptions {
   tracing?: boolean;
 }
 
-interface RunningApp {
+/** One replica of an app: its process and its daprd. */
+interface Replica {
   app: DaprApp;
-  ports: AppEndpoints & { internalGrpc: number; metrics: number };
+  name: string;
+  ports: AppEndpoints & Omit<SidecarPorts, 'appPort' | 'daprHttpPort' | 'daprGrpcPort'>;
   daprd?: Service;
   process?: Service;
   /** An extra app: a sidecar without an app port, its app is the caller's business. */
@@ -75,7 +81,8 @@ export class TestStack {
   /** Fresh tokens for this stack (approvers, admin, both directions between apps and sidecars). */
   readonly credentials = sessionCredentials({});
   private infra: Infra | undefined;
-  private readonly apps = new Map<string, RunningApp>();
+  /** Each app's replicas, the first one first. */
+  private readonly apps = new Map<string, Replica[]>();
   private resourcesDir = join(this.dir, 'components');
   private configFile = join(this.dir, 'config.yaml');
   private placementPort = 0;
@@ -84,18 +91,28 @@ export class TestStack {
 
   constructor(private readonly options: StackOptions = {}) {}
 
-  endpoints(appId: string): AppEndpoints {
-    const running = this.apps.get(appId);
-    if (!running) throw new Error(`no app ${appId} in dapr.yaml`);
-    return running.ports;
+  private replica(appId: string, index = 0): Replica {
+    const running = this.apps.get(appId)?.[index];
+    if (!running) throw new Error(`no replica ${index + 1} of app ${appId}`);
+    return running;
   }
 
+  /** The endpoints of one replica of an app (the first by default). */
+  endpoints(appId: string, replica = 0): AppEndpoints {
+    return this.replica(appId, replica).ports;
+  }
+
+  /** The first replica of every app. */
   allEndpoints(): Record<string, AppEndpoints> {
-    return Object.fromEntries([...this.apps.values()].map((running) => [running.app.appId, running.ports]));
+    return Object.fromEntries([...this.apps.keys()].map((appId) => [appId, this.endpoints(appId)]));
   }
 
-  url(appId: string): string {
-    return `http://127.0.0.1:${this.endpoints(appId).appPort}`;
+  replicasOf(appId: string): number {
+    return this.apps.get(appId)?.length ?? 0;
+  }
+
+  url(appId: string, replica = 0): string {
+    return `http://127.0.0.1:${this.endpoints(appId, replica).appPort}`;
   }
 
   /** The stack's own Redis (pub/sub, and the state store unless it is on PostgreSQL). */
@@ -140,8 +157,16 @@ export class TestStack {
 
     const runFile = readDaprRunFile();
     this.writeResources(runFile.resourcesPath, runFile.configFilePath, ports.redis);
-    for (const app of runFile.apps) this.apps.set(app.appId, { app, ports: await this.freshPorts(app.appId) });
-    await Promise.all([...this.apps.keys()].map((appId) => this.startFirstTime(appId)));
+    for (const app of runFile.apps) {
+      const count = this.options.replicas?.[app.appId] ?? 1;
+      const replicas: Replica[] = [];
+      for (let index = 0; index < count; index++) {
+        replicas.push({ app, name: replicaName(app.appId, index), ports: await this.freshPorts(app.appId) });
+      }
+      this.apps.set(app.appId, replicas);
+    }
+    const all = [...this.apps.entries()].flatMap(([appId, replicas]) => replicas.map((_, index) => ({ appId, index })));
+    await Promise.all(all.map(({ appId, index }) => this.startFirstTime(appId, index)));
     await zipkin;
   }
 
@@ -156,7 +181,7 @@ export class TestStack {
   }
 
   /** Not the ports in dapr.yaml: those belong to `npm start`. */
-  private async freshPorts(appId: string): Promise<RunningApp['ports']> {
+  private async freshPorts(appId: string): Promise<Replica['ports']> {
     return {
       appId,
       appPort: await freePort(),
@@ -169,14 +194,13 @@ export class TestStack {
 
   /**
    * A free port can be taken by another process between our look and daprd's bind (other stacks start
-   * on this machine too): on a failed first start, stop that app and try again on new ports.
+   * on this machine too): on a failed first start, stop that replica and try again on new ports.
    */
-  private async startFirstTime(appId: string): Promise<void> {
-    const running = this.apps.get(appId);
-    if (!running) throw new Error(`no app ${appId}`);
+  private async startFirstTime(appId: string, index: number): Promise<void> {
+    const running = this.replica(appId, index);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (running.sidecarOnly ? this.startDaprd(appId) : this.startApp(appId));
+        return await (running.sidecarOnly ? this.startDaprd(appId, index) : this.startApp(appId, index));
       } catch (error) {
         if (attempt >= 3) throw error;
         await Promise.all([running.process?.stop(2_000), running.daprd?.stop(2_000)]);
@@ -213,60 +237,45 @@ export class TestStack {
     writeFileSync(this.configFile, JSON.stringify(config));
   }
 
-  /** Starts (or restarts) an app's daprd and the app itself. */
-  async startApp(appId: string): Promise<void> {
-    await Promise.all([this.startDaprd(appId), this.startProcess(appId)]);
+  /** Starts (or restarts) a replica's daprd and its app. */
+  async startApp(appId: string, replica = 0): Promise<void> {
+    await Promise.all([this.startDaprd(appId, replica), this.startProcess(appId, replica)]);
     // Ready for traffic only once the sidecar has found its app (full health, not just its own APIs).
-    const running = this.apps.get(appId);
+    const running = this.replica(appId, replica);
     await waitFor(
-      `${appId}'s daprd and app together`,
-      () => httpOk(`http://127.0.0.1:${running?.ports.daprHttpPort}/v1.0/healthz`),
-      {
-        timeoutMs: 30_000,
-        alive: running?.daprd?.deathNote,
-      },
+      `${running.name}'s daprd and app together`,
+      () => httpOk(`http://127.0.0.1:${running.ports.daprHttpPort}/v1.0/healthz`),
+      { timeoutMs: 30_000, alive: running.daprd?.deathNote },
     );
   }
 
-  async startDaprd(appId: string): Promise<void> {
-    const running = this.apps.get(appId);
-    if (!running) throw new Error(`no app ${appId}`);
+  async startDaprd(appId: string, replica = 0): Promise<void> {
+    const running = this.replica(appId, replica);
     const { ports, app } = running;
-    const flags: Record<string, string> = {
-      '--app-id': appId,
-      ...(running.sidecarOnly ? {} : { '--app-port': String(ports.appPort), '--app-protocol': 'http' }),
-      '--dapr-http-port': String(ports.daprHttpPort),
-      '--dapr-grpc-port': String(ports.daprGrpcPort),
-      '--dapr-internal-grpc-port': String(ports.internalGrpc),
-      '--dapr-listen-addresses': '127.0.0.1',
-      '--metrics-port': String(ports.metrics),
-      '--resources-path': this.resourcesDir,
-      '--config': this.configFile,
-      '--placement-host-address': `127.0.0.1:${this.placementPort}`,
-      '--scheduler-host-address': `127.0.0.1:${this.schedulerPort}`,
-      '--log-level': 'warn',
-    };
-    const args = Object.entries(flags).flat();
-    running.daprd = new Service(`${appId}-daprd`, daprBin('daprd'), args, join(this.logDir, `${appId}-daprd.log`), {
-      cwd: app.dir,
-      env: {
-        ...goRuntimeEnv(),
-        DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN,
-        APP_API_TOKEN: this.credentials.appApiToken,
+    running.daprd = await startDaprd(
+      `${running.name}-daprd`,
+      appId,
+      { ...ports, appPort: running.sidecarOnly ? 0 : ports.appPort },
+      {
+        resourcesPath: this.resourcesDir,
+        configFile: this.configFile,
+        placement: `127.0.0.1:${this.placementPort}`,
+        scheduler: `127.0.0.1:${this.schedulerPort}`,
+        logLevel: 'warn',
+        env: {
+          DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN ?? '',
+          APP_API_TOKEN: this.credentials.appApiToken,
+        },
       },
-    });
-    await waitFor(`${appId}'s daprd`, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz/outbound`), {
-      timeoutMs: 60_000,
-      alive: running.daprd.deathNote,
-    });
+      { cwd: app.dir, logDir: this.logDir },
+    );
   }
 
-  async startProcess(appId: string): Promise<void> {
-    const running = this.apps.get(appId);
-    if (!running) throw new Error(`no app ${appId}`);
+  async startProcess(appId: string, replica = 0): Promise<void> {
+    const running = this.replica(appId, replica);
     const { ports, app } = running;
     const [command, ...args] = app.command;
-    running.process = new Service(appId, command ?? 'node', args, join(this.logDir, `${appId}.log`), {
+    running.process = new Service(running.name, command ?? 'node', args, join(this.logDir, `${running.name}.log`), {
       cwd: app.dir,
       env: {
         ...process.env,
@@ -280,7 +289,7 @@ export class TestStack {
         ...this.options.env?.[appId],
       },
     });
-    await waitFor(appId, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {
+    await waitFor(running.name, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {
       timeoutMs: 60_000,
       alive: running.process.deathNote,
     });
@@ -294,21 +303,29 @@ export class TestStack {
   async startSidecar(appId: string): Promise<AppEndpoints> {
     if (!this.options.extraApps?.includes(appId)) throw new Error(`${appId} is not one of the stack's extraApps`);
     const app: DaprApp = { appId, dir: this.dir, appPort: 0, daprHttpPort: 0, daprGrpcPort: 0, command: [] };
-    this.apps.set(appId, { app, ports: { ...(await this.freshPorts(appId)), appPort: 0 }, sidecarOnly: true });
-    await this.startFirstTime(appId);
+    const ports = { ...(await this.freshPorts(appId)), appPort: 0 };
+    this.apps.set(appId, [{ app, name: appId, ports, sidecarOnly: true }]);
+    await this.startFirstTime(appId, 0);
     return this.endpoints(appId);
   }
 
-  /** kill -9, for crash tests. */
-  kill(appId: string, part: 'app' | 'daprd'): void {
-    const running = this.apps.get(appId);
-    (part === 'app' ? running?.process : running?.daprd)?.kill();
+  /** kill -9, for crash tests: the app, its daprd, or both (a whole replica, as a pod dies). */
+  kill(appId: string, part: 'app' | 'daprd' | 'replica', replica = 0): void {
+    const running = this.replica(appId, replica);
+    if (part !== 'daprd') running.process?.kill();
+    if (part !== 'app') running.daprd?.kill();
+  }
+
+  /** SIGTERM to a replica's app, then its daprd (a pod stopped by a rolling update). */
+  async stopReplica(appId: string, replica = 0, graceMs = 10_000): Promise<void> {
+    const running = this.replica(appId, replica);
+    await running.process?.stop(graceMs);
+    await running.daprd?.stop(graceMs);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      [...this.apps.values()].flatMap((running) => [running.process?.stop(5_000), running.daprd?.stop(5_000)]),
-    );
+    const replicas = [...this.apps.values()].flat();
+    await Promise.all(replicas.flatMap((running) => [running.process?.stop(5_000), running.daprd?.stop(5_000)]));
     await this.infra?.stop();
     process.off('exit', this.killAll);
     process.off('SIGINT', this.killAndExit);
@@ -321,10 +338,10 @@ export class TestStack {
     return this.processes().map(({ pid }) => pid);
   }
 
-  /** Every process we started, by name: redis, placement, scheduler, `<app>-daprd` and `<app>`. */
+  /** Every process we started, by name: redis, placement, scheduler, `<replica>-daprd` and `<replica>`. */
   processes(): { name: string; pid: number }[] {
     const services = [...(this.infra?.started ?? [])];
-    for (const running of this.apps.values()) {
+    for (const running of [...this.apps.values()].flat()) {
       if (running.daprd) services.push(running.daprd);
       if (running.process) services.push(running.process);
     }
