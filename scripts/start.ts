@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
 import { readDaprRunFile } from './lib/daprfile.ts';
 import { writeDemoEnv } from './lib/demoEnv.ts';
+import { type ExtraReplica, startExtraReplicas } from './lib/extraReplicas.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
+import { parseReplicas } from './lib/replicas.ts';
 import { goRuntimeEnv, infraPorts, repoRoot, runDir } from './lib/runtime.ts';
 import { type Credentials, sessionCredentials } from './lib/tokens.ts';
 import { info, main, Stop, sinceStart, warn } from './lib/ui.ts';
@@ -44,13 +46,27 @@ function describeCredentials(credentials: Credentials): string {
   ].join('\n');
 }
 
-function recordPids(services: Service[]): void {
+function describeReplicas(extra: ExtraReplica[]): string {
+  if (extra.length === 0) return '';
+  return `  Replicas       ${extra.map((replica) => `${replica.name} :${replica.appPort}`).join(', ')} (logs in .run/logs/)\n`;
+}
+
+/** What an earlier npm start left running is stopped by pid, if its command line still names it. */
+function recordPids(services: Service[], extra: ExtraReplica[] = []): void {
   const recorded: Recorded[] = services.flatMap((s) => (s.pid ? [{ pid: s.pid, name: s.name }] : []));
+  for (const [app, daprd] of extra.map((replica) => replica.services)) {
+    if (app?.pid) recorded.push({ pid: app.pid, name: 'server.js' });
+    if (daprd?.pid) recorded.push({ pid: daprd.pid, name: 'daprd' });
+  }
   writeFileSync(pidFile, `${JSON.stringify(recorded)}\n`);
 }
 
 main(async () => {
   const runFile = readDaprRunFile();
+  const replicas = parseReplicas(
+    process.env.REPLICAS,
+    runFile.apps.map((app) => app.appId),
+  );
   mkdirSync(runDir, { recursive: true });
   stopLeftovers();
 
@@ -70,11 +86,13 @@ main(async () => {
   writeDemoEnv(credentials, repoRoot);
   const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
   let daprRun: Service | undefined;
+  let extra: ExtraReplica[] = [];
   let stopping = false;
   const shutdown = async (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
     info(`\n▸ stopping (${why})…`);
+    await Promise.all(extra.flatMap((replica) => replica.services.map((service) => service.stop(15_000))));
     await daprRun?.stop(15_000);
     await infra.stop();
     info('✓ stopped');
@@ -115,6 +133,12 @@ main(async () => {
         ),
       ),
     );
+    if (Object.values(replicas).some((count) => count > 1)) {
+      info('▸ starting the further replicas (REPLICAS)…');
+      const tokens = { ...credentials.env, DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}` };
+      extra = await startExtraReplicas(runFile, replicas, tokens);
+      recordPids([...infra.started, daprRun], extra);
+    }
   } catch (error) {
     if (error instanceof Stop) process.stderr.write(`✗ ${error.message}\n`);
     await shutdown('start-up failed', 1);
@@ -129,6 +153,6 @@ main(async () => {
   Zipkin         http://localhost:${infraPorts.zipkin}/
   Try demo.http, or: curl -i -X POST localhost:${port('orderprocessing')}/orders -H 'content-type: application/json' \\
     -d '{"customer":"Riley","items":["milk","bread"],"total":12.5}'
-${describeCredentials(credentials)}
+${describeReplicas(extra)}${describeCredentials(credentials)}
 Ctrl+C stops everything this started.`);
 });

@@ -3,10 +3,11 @@
 
 import { fastifySSE } from '@fastify/sse';
 import { z } from 'zod';
-import { loadConfig } from '#shared/config.ts';
+import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import type { StateClient } from '#shared/state.ts';
+import { ReadModelFollower } from './follower.ts';
 import { LiveUpdates } from './live.ts';
 import { sidecarOrdersApi } from './ordersApi.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
@@ -18,6 +19,8 @@ export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
     {
       /** The app id of the order API that the page's Approve / Reject buttons reach (service invocation). */
       ORDERS_APP_ID: z.string().min(1).default('orderprocessing'),
+      /** How often a replica with live clients looks for what other replicas stored (0s: never). */
+      LIVE_FOLLOW_INTERVAL: duration.prefault('1s'),
     },
     env,
   );
@@ -42,6 +45,8 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
   const sidecar = DaprHttpClient.forSidecar(config);
   const model = new ReadModel(store ?? sidecar, readModel);
   const live = new LiveUpdates();
+  const follower = new ReadModelFollower(model, store ?? sidecar, live, config.LIVE_FOLLOW_INTERVAL);
+  app.addHook('onClose', async () => follower.stop());
   const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
 
   app.register(fastifySSE, { heartbeatInterval: 15_000 });

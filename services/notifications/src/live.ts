@@ -1,4 +1,5 @@
-// The open SSE connections of this process, and what each of them is told when a notification is stored.
+// The open SSE connections of this process, and what each of them is told when a notification is stored
+// (here, or by another replica: see follower.ts).
 import type { OrderSummary, StoredEvent } from './readModel.ts';
 
 /** One stored notification and the state of its order after it. */
@@ -10,21 +11,40 @@ export interface LiveMessage {
 export type Listener = (message: LiveMessage) => void;
 
 export class LiveUpdates {
-  private readonly listeners = new Set<Listener>();
+  private readonly clients = new Set<Listener>();
+  private readonly observers = new Set<Listener>();
+  private readonly clientsChanged = new Set<(clients: number) => void>();
 
+  /** A live client (an SSE connection): hears every message until it unsubscribes. */
   subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
+    this.clients.add(listener);
+    this.changed();
     return () => {
-      this.listeners.delete(listener);
+      if (this.clients.delete(listener)) this.changed();
     };
   }
 
+  /** Hears every message too, without counting as a client. */
+  observe(listener: Listener): void {
+    this.observers.add(listener);
+  }
+
+  /** Told how many clients there are, each time that changes. */
+  onClientsChange(listener: (clients: number) => void): void {
+    this.clientsChanged.add(listener);
+  }
+
   publish(message: LiveMessage): void {
-    for (const listener of this.listeners) listener(message);
+    for (const listener of this.observers) listener(message);
+    for (const listener of this.clients) listener(message);
   }
 
   /** Open connections. */
   get size(): number {
-    return this.listeners.size;
+    return this.clients.size;
+  }
+
+  private changed(): void {
+    for (const listener of this.clientsChanged) listener(this.clients.size);
   }
 }
