@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DaprWorkflowClient, WorkflowRuntimeStatus } from '@dapr/dapr';
+import ms from 'ms';
 import { Agent, request } from 'undici';
 import { quietClient } from '#shared/daprSdk.ts';
 import { bootstrap } from '../scripts/bootstrap.ts';
@@ -48,10 +49,11 @@ const MAX_ITEMS_PER_PHASE = 20_000;
 
 /** "30s", "1m", "500ms" or a number of seconds. */
 function seconds(text: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const value = text.trim();
+  const match = /^\d+(?:\.\d+)?(ms|s|m)?$/.exec(value);
   if (!match) throw new Stop(`${what}: "${text}" is not a duration (e.g. 30s, 2m, 500ms)`);
-  const value = Number(match[1]);
-  return match[2] === 'ms' ? value / 1000 : match[2] === 'm' ? value * 60 : value;
+  // A bare number is seconds here, where `ms` would read it as milliseconds.
+  return match[1] ? ms(value as ms.StringValue) / 1000 : Number(value);
 }
 
 function integer(text: string, what: string, min: number, max: number): number {

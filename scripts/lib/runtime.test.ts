@@ -21,5 +21,8 @@ describe('versionAtLeast', () => {
     expect(versionAtLeast('1.18.1', '1.15.0')).toBe(true);
     expect(versionAtLeast('v1.9.0', '1.15.0')).toBe(false);
     expect(versionAtLeast('1.15.0-rc.1', '1.15.0')).toBe(true);
+    expect(versionAtLeast('1.18', '1.15.0')).toBe(true);
+    expect(versionAtLeast('1.14.9', '1.15.0')).toBe(false);
+    expect(versionAtLeast('unknown', '1.15.0')).toBe(false);
   });
 });

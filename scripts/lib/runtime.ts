@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 
 export const versions = {
   /** daprd, placement and scheduler, built from the Go module github.com/dapr/dapr. */
@@ -44,12 +45,11 @@ export function goRuntimeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
 /** Ports of the shared infrastructure `npm start` runs or reuses (the Dapr defaults). */
 export const infraPorts = { redis: 6379, zipkin: 9411, placement: 50005, scheduler: 50006 } as const;
 
-/** Compares dotted versions ("1.18.1" vs "1.15.0"); a suffix such as "-rc.1" is ignored. */
+/**
+ * Compares versions ("1.18.1" vs "1.15.0"); a suffix such as "-rc.1" is ignored (coerced away), so that a
+ * release candidate of the wanted version counts as it. What holds no version is never new enough.
+ */
 export function versionAtLeast(actual: string, wanted: string): boolean {
-  const parse = (v: string) => (v.replace(/^v/, '').split(/[-+]/)[0] ?? '').split('.').map((n) => Number(n) || 0);
-  const [a, b] = [parse(actual), parse(wanted)];
-  for (let i = 0; i < 3; i++) {
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  }
-  return true;
+  const version = semver.coerce(actual);
+  return version !== null && semver.gte(version, wanted);
 }

@@ -1,15 +1,14 @@
 // Console output of the project's scripts: one line per step, elapsed time on long ones, and errors a
 // person can act on (a `Stop` is printed as its message alone, without a stack trace).
+import prettyMs from 'pretty-ms';
 
 export class Stop extends Error {}
 
 const started = Date.now();
 
+/** "412ms", "12.3s", "2m 5.3s". */
 export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 100) / 10;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const whole = Math.round(seconds);
-  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+  return prettyMs(ms);
 }
 
 export function info(message: string): void {

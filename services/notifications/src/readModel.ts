@@ -20,6 +20,7 @@
 // (duplicates are fine, the page dedupes by notification id). When the index may have dropped an order
 // touched since then (`evictedUpTo`), the client gets a full snapshot instead.
 
+import pMap from 'p-map';
 import { GroupCommit } from '#shared/lanes.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
@@ -131,20 +132,6 @@ export function mergeRecent(
   return { next: { orders, evictedUpTo }, applied };
 }
 
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export class ReadModel {
   private readonly timelines: TimelineWriter;
   private readonly index: GroupCommit<OrderSummary, boolean>;
@@ -229,7 +216,7 @@ export class ReadModel {
 
   /** The orders' current summaries and their events stored at or after `from`, oldest first. */
   private async gather(orders: readonly OrderSummary[], from: number) {
-    const timelines = await mapLimited(orders, 16, (order) => this.timeline(order.orderId));
+    const timelines = await pMap(orders, (order) => this.timeline(order.orderId), { concurrency: 16 });
     const summaries = orders.map((order, n) => {
       const timeline = timelines[n];
       return timeline ? summarize(timeline) : order;

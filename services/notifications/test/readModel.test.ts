@@ -284,6 +284,23 @@ describe('catching up', () => {
     expect(snapshot.cursor).toBeGreaterThan(Math.max(...snapshot.events.map((event) => event.at)));
   });
 
+  it('reads the timelines of a snapshot 16 at a time, each summary beside its own order', async () => {
+    const { fake, model, index } = setup();
+    for (let n = 0; n < 40; n++) await model.record(note('received', 1, `order_buyer${n}_aaaaa`));
+    const read = fake.getState.bind(fake);
+    let inFlight = 0;
+    let most = 0;
+    fake.getState = async (key) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      return read(key);
+    };
+    const snapshot = await model.snapshot();
+    expect(most).toBe(16);
+    expect(snapshot.orders.map((order) => order.orderId)).toEqual(index()?.orders.map((order) => order.orderId));
+  });
+
   it('gives what was stored since a cursor, also to a new instance (a restart loses nothing)', async () => {
     const { fake, model, now } = setup({ replayMarginMs: 0 });
     const first = await model.record(note('received', 1));

@@ -203,6 +203,21 @@ describe('the page', () => {
     expect((await app.inject('/style.css')).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
+  it('is revalidated on every load, under a CSP that allows no inline script; the favicon is 204', async () => {
+    const { app } = setup();
+    for (const path of ['/', '/app.js', '/style.css']) {
+      const answer = await app.inject(path);
+      expect(answer.statusCode, path).toBe(200);
+      expect(answer.headers['cache-control'], path).toBe('no-cache');
+      expect(answer.headers['content-security-policy'], path).toMatch(/script-src 'self'/);
+      expect(answer.headers['content-security-policy'], path).not.toMatch(/script-src[^;]*unsafe-inline/);
+      const etag = String(answer.headers.etag);
+      expect((await app.inject({ url: path, headers: { 'if-none-match': etag } })).statusCode, path).toBe(304);
+    }
+    expect((await app.inject('/favicon.ico')).statusCode).toBe(204);
+    expect((await app.inject('/../package.json')).statusCode).toBe(404);
+  });
+
   it('sets every text with textContent, never as markup', async () => {
     const { app } = setup();
     const script = (await app.inject('/app.js')).body;

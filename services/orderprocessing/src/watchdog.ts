@@ -8,6 +8,7 @@
 // running the same watchdog do not flag twice, then published as a notification (a stable id, so a
 // repeat is dropped downstream) and noted on the index record, where GET /orders shows it.
 import type { FastifyBaseLogger } from 'fastify';
+import prettyMs from 'pretty-ms';
 import type { Notification, WatchdogFlag } from '#shared/messages.ts';
 import { createIfAbsent } from '#shared/state.ts';
 import type { IndexedOrder, RunningEntry } from './orderIndex/model.ts';
@@ -38,13 +39,9 @@ export function dueFlags(watch: RunningEntry, now: number, settings: WatchdogSet
   return due.filter((flag) => !raised.has(flag));
 }
 
-/** "45 s", "12 min", "3 h 5 min". */
+/** "45s", "12m 30s", "3h 5m", "1d 2h": whole seconds, two units at most, so that a notification stays short. */
 export function humanDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return prettyMs(Math.max(0, Math.round(ms / 1000) * 1000), { unitCount: 2 });
 }
 
 /** What the notification says: what is wrong, with the numbers an operator needs. */

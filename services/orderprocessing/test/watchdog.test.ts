@@ -51,11 +51,8 @@ describe('what is due', () => {
   });
 
   it('says durations as people do', () => {
-    expect([humanDuration(45_000), humanDuration(12 * MIN), humanDuration(3 * HOUR + 5 * MIN)]).toEqual([
-      '45 s',
-      '12 min',
-      '3 h 5 min',
-    ]);
+    const said = [45_000, 12 * MIN, 12 * MIN + 30_400, 3 * HOUR + 5 * MIN + 20_000, 26 * HOUR].map(humanDuration);
+    expect(said).toEqual(['45s', '12m', '12m 30s', '3h 5m', '1d 2h']);
   });
 });
 
@@ -99,7 +96,7 @@ describe('the watchdog', () => {
       }),
     ]);
     expect(published[0]?.text).toBe(
-      'Stalled: running for 6 min (not counting the approval wait); its last step, paid, was 6 min ago.',
+      'Stalled: running for 6m (not counting the approval wait); its last step, paid, was 6m ago.',
     );
     expect(store.peek<IndexedOrder>(recordKey(ID))?.flags).toEqual(['stalled']);
 
@@ -147,7 +144,7 @@ describe('the watchdog', () => {
     }
     setNow(HOUR + 30 * MIN);
     expect(await watchdog.check()).toEqual([{ orderId: ID, flag: 'approval_deadline_near' }]);
-    expect(published[0]?.text).toBe(`Still waiting for approval, 30 min before its deadline (${deadline}).`);
+    expect(published[0]?.text).toBe(`Still waiting for approval, 30m before its deadline (${deadline}).`);
   });
 
   it('flags an order once however many replicas watch it', async () => {

@@ -1,5 +1,6 @@
 // Configuration every service reads from its environment. The Dapr CLI (and the test harness, from the
 // same dapr.yaml) sets APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT.
+import ms from 'ms';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -36,12 +37,12 @@ export function loadConfig<T extends z.ZodRawShape>(
   return result.data as BaseConfig & z.infer<z.ZodObject<T>>;
 }
 
-/** Durations as people write them: "500ms", "5s", "10m", "24h", "1d". */
+/**
+ * Durations as people write them: "500ms", "5s", "10m", "24h", "1d". Only these forms: `ms` alone would
+ * also take a bare number (as milliseconds) and words such as "2 hours", and reads at most 100 characters.
+ */
 export const duration = z
   .string()
-  .regex(/^\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
-  .transform((text) => {
-    const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text) as RegExpExecArray;
-    const ms = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
-    return Number(amount) * ms;
-  });
+  .max(100, 'a duration such as 5s, 10m or 24h')
+  .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
+  .transform((text) => ms(text as ms.StringValue));

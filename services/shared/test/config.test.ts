@@ -7,8 +7,10 @@ describe('duration', () => {
     expect(duration.parse('24h')).toBe(86_400_000);
     expect(duration.parse('250ms')).toBe(250);
   });
-  it('refuses a bare number', () => {
-    expect(duration.safeParse('5').success).toBe(false);
+  it('refuses a bare number, and the looser forms the ms package would read', () => {
+    for (const text of ['5', '5 s', '2 hours', '1w', '.5s', '-5s']) {
+      expect(duration.safeParse(text).success, text).toBe(false);
+    }
   });
 });
 
