@@ -37,6 +37,16 @@ export default defineConfig({
         },
       },
       {
+        // Two replicas of every app, on a stack of its own.
+        test: {
+          name: 'replicas',
+          include: ['test/replicas/**/*.test.ts'],
+          globalSetup: ['test/chaos/globalSetup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
         // `npm run bench` in its shortest form: it starts a stack of its own.
         test: {
           name: 'bench',

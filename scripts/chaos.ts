@@ -1,8 +1,9 @@
 // `npm run test:chaos`: the full chaos run (40 orders, 12 kills) on a stack of its own, once or, with
 // `--runs N`, N times in a row with a new seed each; it stops at the first run with a problem and prints
-// that run's report. `--seed S` repeats a run (its orders and its kill schedule).
+// that run's report. `--seed S` repeats a run. `--replicas 2`: two replicas of every app, whole replicas
+// killed and every service restarted rolling (60 orders, 10 kills by default).
 //
-//   npm run test:chaos -- --runs 10 [--orders 40] [--kills 12] [--seed 1234] [--keep-logs]
+//   npm run test:chaos -- [--runs 10] [--replicas 2] [--orders N] [--kills N] [--seed S] [--keep-logs]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +16,9 @@ import { formatDuration, info, main, Stop } from './lib/ui.ts';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '1' },
-    orders: { type: 'string', default: '40' },
-    kills: { type: 'string', default: '12' },
+    orders: { type: 'string' },
+    kills: { type: 'string' },
+    replicas: { type: 'string', default: '1' },
     seed: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
   },
@@ -31,6 +33,7 @@ const positive = (name: string, text: string) => {
 
 main(async () => {
   const runs = positive('runs', values.runs);
+  const replicas = positive('replicas', values.replicas);
   const firstSeed = values.seed === undefined ? Date.now() % 100_000 : positive('seed', values.seed);
   const dir = mkdtempSync(join(tmpdir(), 'dapr-orders-chaos-'));
   const began = Date.now();
@@ -45,8 +48,9 @@ main(async () => {
         inherit: true,
         env: {
           ...process.env,
-          CHAOS_ORDERS: String(positive('orders', values.orders)),
-          CHAOS_KILLS: String(positive('kills', values.kills)),
+          CHAOS_ORDERS: String(positive('orders', values.orders ?? (replicas > 1 ? '60' : '40'))),
+          CHAOS_KILLS: String(positive('kills', values.kills ?? (replicas > 1 ? '10' : '12'))),
+          CHAOS_REPLICAS: String(replicas),
           CHAOS_SEED: String(seed),
           CHAOS_REPORT: reportFile,
           ...(values['keep-logs'] ? { KEEP_TEST_LOGS: '1' } : {}),

@@ -107,6 +107,11 @@ export class TestStack {
     return Object.fromEntries([...this.apps.keys()].map((appId) => [appId, this.endpoints(appId)]));
   }
 
+  /** A replica's daprd metrics (Prometheus text). */
+  metricsUrl(appId: string, replica = 0): string {
+    return `http://127.0.0.1:${this.replica(appId, replica).ports.metrics}/metrics`;
+  }
+
   replicasOf(appId: string): number {
     return this.apps.get(appId)?.length ?? 0;
   }

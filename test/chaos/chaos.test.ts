@@ -1,19 +1,29 @@
 // Crash-proof orders, proven on the real runtime: orders of every kind flow while apps and sidecars are
-// killed with SIGKILL and started again, on a schedule drawn from the run's seed (plan.ts). Then every
-// order must reach its expected end, the ledger must be exact, stock conserved, each timeline step shown
-// once, and no order may exist that the run did not place (report.ts). `npm test` runs a short form;
-// `npm run test:chaos` the full one, `-- --runs 10` ten in a row.
+// killed with SIGKILL and started again, on a schedule drawn from the run's seed (plan.ts). With
+// CHAOS_REPLICAS, every app runs that many replicas: whole replicas die, and every service gets a rolling
+// restart. Then every order must reach its expected end with its effects applied once (report.ts).
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestStack } from '../../scripts/lib/stack.ts';
 import { ChaosClient } from './client.ts';
-import { type Kind, type PlannedOrder, planKills, planOrders, targetName } from './plan.ts';
+import {
+  KILL_TARGETS,
+  type Kind,
+  type PlannedKill,
+  type PlannedOrder,
+  planKills,
+  planOrders,
+  REPLICA_TARGETS,
+  targetName,
+} from './plan.ts';
 import { type ChaosReport, collectOutcomes, findProblems, formatReport } from './report.ts';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 12);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 7);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+const REPLICAS = Number(process.env.CHAOS_REPLICAS ?? 1);
+const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
 const INITIAL_STOCK = { milk: 1000, bread: 1000, apples: 1000, oranges: 1000, iPhone: 1000 };
 
 const stack = new TestStack({
@@ -33,25 +43,56 @@ const stack = new TestStack({
     },
   },
   keepLogs: process.env.KEEP_TEST_LOGS === '1',
+  replicas: Object.fromEntries(APP_IDS.map((appId) => [appId, REPLICAS])),
 });
-const client = new ChaosClient({ url: (appId) => stack.url(appId), credentials: stack.credentials });
+// Each call goes to any replica, as a load balancer would send it.
+const anyReplica = (appId: string) => stack.url(appId, Math.floor(Math.random() * stack.replicasOf(appId)));
+const client = new ChaosClient({ url: anyReplica, credentials: stack.credentials });
 
 const killed: Record<string, number> = {};
+const rolled: string[] = [];
 const recoveries: number[] = [];
 let chaosRunning = true;
 
+const restart = (appId: string, part: PlannedKill['target']['part'], replica: number) =>
+  part === 'app'
+    ? stack.startProcess(appId, replica)
+    : part === 'daprd'
+      ? stack.startDaprd(appId, replica)
+      : stack.startApp(appId, replica);
+
 /** Kills and restarts processes on the seed's schedule, while the orders flow. */
 async function chaos(began: number): Promise<void> {
-  for (const { atMs, target, downMs } of planKills(SEED, KILLS)) {
-    await sleep(Math.max(0, began + atMs - Date.now()));
+  const kills = planKills(SEED, KILLS, REPLICAS > 1 ? REPLICA_TARGETS : KILL_TARGETS, REPLICAS);
+  // With replicas, every service also gets a rolling restart, one after every other kill.
+  const rolls = REPLICAS > 1 ? [...APP_IDS] : [];
+  let delay = 0;
+  for (const [n, { atMs, target, replica, downMs }] of kills.entries()) {
+    await sleep(Math.max(0, began + atMs + delay - Date.now()));
     if (!chaosRunning) return;
-    stack.kill(target.appId, target.part);
+    stack.kill(target.appId, target.part, replica);
     killed[targetName(target)] = (killed[targetName(target)] ?? 0) + 1;
     await sleep(downMs);
     const restarted = Date.now();
-    await (target.part === 'app' ? stack.startProcess(target.appId) : stack.startDaprd(target.appId));
+    await restart(target.appId, target.part, replica);
     recoveries.push(Date.now() - restarted);
+    const roll = n % 2 === 1 || n === kills.length - 1 ? rolls.shift() : undefined;
+    if (roll) {
+      const rolling = Date.now();
+      await rollingRestart(roll);
+      delay += Date.now() - rolling; // the rest of the schedule moves along
+    }
   }
+  for (const appId of rolls.splice(0)) await rollingRestart(appId);
+}
+
+/** The service's replicas stopped with SIGTERM and started again, one after another. */
+async function rollingRestart(appId: string): Promise<void> {
+  for (let replica = 0; replica < REPLICAS; replica++) {
+    await stack.stopReplica(appId, replica);
+    await stack.startApp(appId, replica);
+  }
+  rolled.push(appId);
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -100,7 +141,8 @@ it(`${ORDERS} orders survive ${KILLS} kill -9s with nothing lost or doubled (see
     const answer = await client.placeOrder(order);
     expect(answer.status).toBe(202);
     placed.push({ order, id: answer.body.id });
-    await sleep(order.pauseMs);
+    // With replicas the kills and rolling restarts take longer: the orders are spread over them.
+    await sleep(REPLICAS > 1 ? order.pauseMs * 4 : order.pauseMs);
   }
 
   const decide = async (kinds: Kind[], approved: boolean) => {
@@ -126,15 +168,16 @@ it(`${ORDERS} orders survive ${KILLS} kill -9s with nothing lost or doubled (see
   await decide(['shippingFailure'], true);
   await settle(placed);
   await client.call('shipping', '/shipping/activate', {});
-  chaosRunning = false;
-  await chaosDone;
+  await chaosDone; // every planned kill and rolling restart, also when the orders finished first
 
   const outcomes = await collectOutcomes(client, placed, stepsOf);
   const stock = (await client.call<{ stock: Record<string, number> }>('inventory', '/inventory')).body.stock;
   const report: ChaosReport = {
     seed: SEED,
     orders: ORDERS,
+    replicas: REPLICAS,
     kills: killed,
+    rolled,
     recoveriesMs: recoveries,
     retriedPosts: client.retriedPosts,
     wallMs: Date.now() - began,
@@ -148,4 +191,4 @@ it(`${ORDERS} orders survive ${KILLS} kill -9s with nothing lost or doubled (see
   );
   if (process.env.CHAOS_REPORT) writeFileSync(process.env.CHAOS_REPORT, JSON.stringify(report));
   expect(report.problems).toEqual([]);
-}, 900_000);
+}, 1_200_000);

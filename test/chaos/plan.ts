@@ -8,7 +8,8 @@ export const KINDS: readonly Kind[] = ['auto', 'approved', 'rejected', 'shipping
 
 export interface Target {
   appId: string;
-  part: 'app' | 'daprd';
+  /** The app process, its daprd, or both at once (a whole replica, as a pod dies). */
+  part: 'app' | 'daprd' | 'replica';
 }
 
 /** Every kind of process a run kills: each of them at least once when there are enough kills. */
@@ -21,6 +22,15 @@ export const KILL_TARGETS: readonly Target[] = [
   { appId: 'shipping', part: 'app' },
   { appId: 'notifications', part: 'app' },
 ];
+
+/** With replicas, whole replicas of every app die: each kind of target is an app. */
+export const REPLICA_TARGETS: readonly Target[] = [
+  'orderprocessing',
+  'notifications',
+  'inventory',
+  'payments',
+  'shipping',
+].map((appId) => ({ appId, part: 'replica' as const }));
 
 export const targetName = ({ appId, part }: Target) => `${appId} ${part}`;
 
@@ -40,6 +50,8 @@ export interface PlannedKill {
   /** When to kill, from the start of the run (later if the previous restart is still under way). */
   atMs: number;
   target: Target;
+  /** Which replica of the app (0 with one replica). */
+  replica: number;
   /** How long the process stays down before it is started again. */
   downMs: number;
 }
@@ -74,7 +86,12 @@ export function planOrders(seed: number, count: number): PlannedOrder[] {
  * The kills, 1 to 3 s apart, each down for 0.3 to 1.5 s. With at least as many kills as targets, the
  * first ones go through every target once in a shuffled order, so that each run kills each kind.
  */
-export function planKills(seed: number, count: number, targets: readonly Target[] = KILL_TARGETS): PlannedKill[] {
+export function planKills(
+  seed: number,
+  count: number,
+  targets: readonly Target[] = KILL_TARGETS,
+  replicas = 1,
+): PlannedKill[] {
   const rand = seeded(seed ^ 0x5bd1e995);
   const between = (low: number, high: number) => Math.round(low + rand() * (high - low));
   const shuffled = [...targets];
@@ -88,7 +105,8 @@ export function planKills(seed: number, count: number, targets: readonly Target[
     atMs += between(1000, 3000);
     const target =
       count >= targets.length && n < shuffled.length ? shuffled[n] : targets[Math.floor(rand() * targets.length)];
-    kills.push({ atMs, target: target as Target, downMs: between(300, 1500) });
+    const replica = Math.floor(rand() * replicas);
+    kills.push({ atMs, target: target as Target, replica, downMs: between(300, 1500) });
   }
   return kills;
 }

@@ -26,6 +26,8 @@ export const EXPECTED_LEDGER: Record<Kind, string[]> = {
   shippingFailure: ['charge', 'refund'],
 };
 const keepsStock = (kind: Kind) => kind === 'auto' || kind === 'approved';
+/** What an order's reservation record must say at its end: held by the orders that keep their stock. */
+const expectedReservation = (kind: Kind) => (keepsStock(kind) ? 'reserved' : 'released');
 
 /** What the stack says of one order at the end of the run. */
 export interface OrderOutcome {
@@ -40,13 +42,18 @@ export interface OrderOutcome {
   steps: string[];
   /** The reservation record's status, or 'none'. */
   reservation: string;
+  /** Shipping holds a shipment for it. */
+  shipped: boolean;
   reservedItems: string[];
 }
 
 export interface ChaosReport {
   seed: number;
   orders: number;
+  replicas: number;
   kills: Record<string, number>;
+  /** The services that had a rolling restart. */
+  rolled: string[];
   recoveriesMs: number[];
   retriedPosts: number;
   wallMs: number;
@@ -90,6 +97,7 @@ export async function collectOutcomes(
       ...(view.order_result ? { success: view.order_result.success } : {}),
       ledger: ledger.body.entries.map((entry) => entry.kind),
       steps,
+      shipped: (await client.call('shipping', `/shipping/${id}`)).status === 200,
       ...(await reservationOf(client, id)),
     });
   }
@@ -125,6 +133,14 @@ export function findProblems(
     if (outcome.ledger.join() !== wantLedger.join()) {
       problems.push(`${id} (${planned.kind}) ledger is [${outcome.ledger}], not [${wantLedger}]`);
     }
+    if (outcome.reservation !== expectedReservation(planned.kind)) {
+      problems.push(
+        `${id} (${planned.kind}) reservation is ${outcome.reservation}, not ${expectedReservation(planned.kind)}`,
+      );
+    }
+    if (outcome.shipped !== keepsStock(planned.kind)) {
+      problems.push(`${id} (${planned.kind}) ${outcome.shipped ? 'was shipped' : 'has no shipment'}`);
+    }
     const wantSteps = EXPECTED_STEPS[planned.kind];
     if ([...outcome.steps].sort().join() !== [...wantSteps].sort().join()) {
       problems.push(`${id} (${planned.kind}) timeline is [${outcome.steps}], not [${wantSteps}]`);
@@ -151,7 +167,9 @@ export function formatReport(report: ChaosReport, plannedKinds: Kind[]): string 
   return [
     `chaos report (seed ${report.seed})`,
     `  orders: ${report.orders} (${byKind.join(', ')})`,
+    `  replicas: ${report.replicas} of each app`,
     `  kills: ${kills.join(', ') || 'none'}`,
+    ...(report.rolled.length > 0 ? [`  rolling restarts: ${report.rolled.join(', ')}`] : []),
     `  recovery (restart to healthy): ${recoveries.join(', ') || '-'}`,
     `  POSTs tried again: ${report.retriedPosts}`,
     `  wall time: ${(report.wallMs / 1000).toFixed(1)} s`,

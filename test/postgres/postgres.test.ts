@@ -35,21 +35,31 @@ describe('the walkthrough with the state store on PostgreSQL', () => {
   const shipped = 'shipping||shipment:';
   const told = 'notifications||timeline:';
   const listed = 'orderprocessing||index:order:';
+  const claimed = 'orderprocessing||order-id:';
+  const decided = 'orderprocessing||decision:';
 
   it('completes an order under $1000', async () => {
-    await expectStoredInPostgres(await autoApprovedOrder(), [reserved, charged, shipped, told, listed]);
+    await expectStoredInPostgres(await autoApprovedOrder(), [reserved, charged, shipped, told, listed, claimed]);
   });
 
   it('completes a big order once approved', async () => {
-    await expectStoredInPostgres(await approvedBigOrder(), [reserved, charged, shipped, told, listed]);
+    await expectStoredInPostgres(await approvedBigOrder(), [
+      reserved,
+      charged,
+      shipped,
+      told,
+      listed,
+      claimed,
+      decided,
+    ]);
   });
 
   it('gives the stock of a rejected order back and charges nothing', async () => {
-    await expectStoredInPostgres(await rejectedBigOrder(), [reserved, told, listed]);
+    await expectStoredInPostgres(await rejectedBigOrder(), [reserved, told, listed, claimed, decided]);
   });
 
   it('refunds, releases the stock and fails the order when shipping fails', async () => {
-    await expectStoredInPostgres(await shippingFailure(), [reserved, charged, told, listed]);
+    await expectStoredInPostgres(await shippingFailure(), [reserved, charged, told, listed, claimed]);
   });
 
   it('leaves no state in Redis, only the pub/sub stream', async () => {

@@ -6,13 +6,16 @@ import type { StateClient } from '#shared/state.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import { type OrderTimeline, type ReadModel, summarize, timelineKey } from './readModel.ts';
 
+/** A notification stored this long before a client connected may still miss its snapshot. */
+const SNAPSHOT_MARGIN_MS = 2_000;
+
 export class ReadModelFollower {
   /** The events of each recent order that this replica's clients have heard (by notification id). */
   private readonly heard = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private following = false;
-  /** The first round learns where the index stands (clients got a snapshot when they connected). */
-  private primed = false;
+  /** Events stored before this (ms) reached the clients in the snapshot they got when they connected. */
+  private since = 0;
 
   constructor(
     private readonly model: ReadModel,
@@ -33,6 +36,7 @@ export class ReadModelFollower {
 
   private start(): void {
     if (this.timer || this.intervalMs <= 0) return;
+    this.since = Date.now() - SNAPSHOT_MARGIN_MS;
     this.timer = setInterval(() => {
       if (this.following) return;
       this.following = true;
@@ -49,27 +53,28 @@ export class ReadModelFollower {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.primed = false;
   }
 
   /** One round: the events stored elsewhere since the last, told to this replica's clients. */
   async follow(): Promise<void> {
     const { orders } = await this.model.recent();
     // An order's version is its number of events: more than were heard means some were stored elsewhere.
-    const moved = orders.filter((order) => (this.heard.get(order.orderId)?.size ?? 0) < order.version);
+    const moved = orders.filter(
+      (order) => order.updatedAt >= this.since && (this.heard.get(order.orderId)?.size ?? 0) < order.version,
+    );
     if (moved.length > 0) {
       const timelines = await this.store.getStates<OrderTimeline>(moved.map((order) => timelineKey(order.orderId)));
       for (const timeline of timelines.map((entry) => entry.value)) {
         if (!timeline) continue;
         const heard = this.heard.get(timeline.orderId);
-        const fresh = timeline.events.filter((event) => !heard?.has(event.id)).sort((a, b) => a.at - b.at);
+        const fresh = timeline.events
+          .filter((event) => event.at >= this.since && !heard?.has(event.id))
+          .sort((a, b) => a.at - b.at);
         const order = summarize(timeline);
-        // The first round only learns what there is: clients got it in their snapshot when they connected.
-        if (this.primed) for (const event of fresh) this.live.publish({ event, order });
+        for (const event of fresh) this.live.publish({ event, order });
         this.heard.set(timeline.orderId, new Set(timeline.events.map((event) => event.id)));
       }
     }
-    this.primed = true;
     // Orders that left the index are not followed any more (it keeps the recent ones).
     const listed = new Set(orders.map((order) => order.orderId));
     for (const orderId of this.heard.keys()) if (!listed.has(orderId)) this.heard.delete(orderId);

@@ -1,0 +1,136 @@
+// Two replicas of every app, each its own app process and daprd under the same app id, on the real
+// runtime: one Idempotency-Key is one order when two replicas get it at the same moment, stock is exact
+// across inventory replicas, workflows run on both orderprocessing replicas, and the live page hears every
+// order whichever notifications replica pub/sub hands it to. The chaos run kills them (test/chaos).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestStack } from '../../scripts/lib/stack.ts';
+import { sseReader } from '../../services/notifications/test/sseReader.ts';
+
+const stack = new TestStack({
+  replicas: { orderprocessing: 2, notifications: 2, inventory: 2, payments: 2, shipping: 2 },
+  env: { inventory: { INVENTORY_STOCK: 'oranges=5' } },
+  keepLogs: process.env.KEEP_TEST_LOGS === '1',
+});
+
+beforeAll(() => stack.start(), 240_000);
+afterAll(() => stack.stop(), 60_000);
+
+async function call<T>(
+  appId: string,
+  replica: number,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${stack.url(appId, replica)}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+const internal = () => ({ 'dapr-api-token': stack.credentials.appApiToken });
+
+async function finished(id: string): Promise<{ status: string; order_result?: { success: boolean } }> {
+  for (let n = 0; n < 150; n++) {
+    const order = await call<{ status: string }>('orderprocessing', n % 2, `/orders/${id}`);
+    if (['COMPLETED', 'FAILED', 'TERMINATED'].includes(order.body.status)) return order.body;
+    await sleep(100);
+  }
+  throw new Error(`order ${id} did not finish`);
+}
+
+describe('two replicas of every app', () => {
+  it('place one order per Idempotency-Key when both replicas get it at the same moment', async () => {
+    for (let n = 0; n < 8; n++) {
+      const order = { customer: `twin${n}`, items: ['milk'], total: 2 };
+      const headers = { 'idempotency-key': `twin-${Date.now()}-${n}` };
+      const answers = await Promise.all(
+        [0, 1].map((replica) => call<{ id: string }>('orderprocessing', replica, '/orders', order, headers)),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual([202, 202]);
+      expect(answers[0]?.body.id).toBe(answers[1]?.body.id);
+      const id = answers[0]?.body.id as string;
+      expect((await finished(id)).status).toBe('COMPLETED');
+      const ledger = await call<{ entries: { kind: string }[] }>(
+        'payments',
+        n % 2,
+        `/payments/${id}`,
+        undefined,
+        internal(),
+      );
+      expect(ledger.body.entries.map((entry) => entry.kind)).toEqual(['charge']);
+    }
+  });
+
+  it('never oversell the last units when two inventory replicas take the orders', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, n) => {
+        const answer = await call<{ id: string }>('orderprocessing', n % 2, '/orders', {
+          customer: `last${n}`,
+          items: ['oranges'],
+          total: 1,
+        });
+        return answer.body.id;
+      }),
+    );
+    const ends = await Promise.all(ids.map(finished));
+    expect(ends.filter((end) => end.order_result?.success)).toHaveLength(5);
+    const stock = await call<{ stock: Record<string, number> }>('inventory', 1, '/inventory', undefined, internal());
+    expect(stock.body.stock.oranges).toBe(0);
+    const workload = (log: string) =>
+      (readFileSync(join(stack.logDir, log), 'utf8').match(/"url":"\/reserve"/g) ?? []).length;
+    expect(workload('inventory.log')).toBeGreaterThan(0);
+    expect(workload('inventory-2.log')).toBeGreaterThan(0);
+  });
+
+  it('run workflows on both orderprocessing replicas (placement spreads them)', async () => {
+    const executions = async (replica: number) => {
+      const text = await (await fetch(stack.metricsUrl('orderprocessing', replica))).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('dapr_runtime_workflow_execution_count'))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    };
+    expect(await executions(0)).toBeGreaterThan(0);
+    expect(await executions(1)).toBeGreaterThan(0);
+  });
+
+  it('tell a live page every order, whichever notifications replica stores it', async () => {
+    const stop = new AbortController();
+    const response = await fetch(`${stack.url('notifications', 0)}/events`, {
+      headers: { accept: 'text/event-stream' },
+      signal: stop.signal,
+    });
+    const next = sseReader(response);
+    expect((await next()).event).toBe('catchup');
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, async (_, n) => {
+        const answer = await call<{ id: string }>('orderprocessing', n % 2, '/orders', {
+          customer: `page${n}`,
+          items: ['bread'],
+          total: 2,
+        });
+        return answer.body.id;
+      }),
+    );
+    const heard = new Map(ids.map((id) => [id, new Set<string>()]));
+    const deadline = Date.now() + 15_000;
+    while ([...heard.values()].some((kinds) => !kinds.has('shipped')) && Date.now() < deadline) {
+      const message = await Promise.race([next(), sleep(deadline - Date.now()).then(() => undefined)]);
+      const event = (message?.data as { event?: { orderId: string; kind: string } } | undefined)?.event;
+      if (event) heard.get(event.orderId)?.add(event.kind);
+    }
+    stop.abort();
+    for (const [id, kinds] of heard)
+      expect([...kinds].sort(), id).toEqual(['paid', 'received', 'shipped', 'stock_reserved']);
+    const deliveries = (log: string) =>
+      (readFileSync(join(stack.logDir, log), 'utf8').match(/"url":"\/notifications\/bulk"/g) ?? []).length;
+    expect(deliveries('notifications.log')).toBeGreaterThan(0);
+    expect(deliveries('notifications-2.log')).toBeGreaterThan(0);
+  }, 30_000);
+});
