@@ -226,14 +226,14 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('runs two orderprocessing replicas, and one inventory (its stock idempotency is per process)', () => {
-    const replicas = (appId: string) => (deployments.get(appId) as Manifest).doc.spec.replicas;
-    expect(replicas('orderprocessing')).toBe(2);
-    expect(replicas('inventory')).toBe(1);
-    expect(replicas('notifications')).toBe(1);
-    expect(ofKind('PodDisruptionBudget').map((m) => m.doc.spec)).toEqual([
-      { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'orderprocessing' } } },
-    ]);
+  it('runs two replicas of every service, spread over nodes, with a disruption budget each', () => {
+    for (const [appId, { doc }] of deployments) {
+      expect(doc.spec.replicas, appId).toBe(2);
+      expect(doc.spec.template.spec.topologySpreadConstraints?.[0]?.topologyKey, appId).toBe('kubernetes.io/hostname');
+    }
+    const budgets = ofKind('PodDisruptionBudget').map((m) => m.doc.spec);
+    expect(budgets).toHaveLength(deployments.size);
+    for (const budget of budgets) expect(budget.minAvailable).toBe(1);
   });
 
   it('scopes every component to app ids of dapr.yaml, as components/*.yaml does', () => {
