@@ -33,6 +33,15 @@ async function call<T>(
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** Places `count` orders at once, every other one through each orderprocessing replica. */
+const placeOnBoth = (count: number, order: (n: number) => unknown) =>
+  Promise.all(
+    Array.from(
+      { length: count },
+      async (_, n) => (await call<{ id: string }>('orderprocessing', n % 2, '/orders', order(n))).body.id,
+    ),
+  );
+
 const internal = () => ({ 'dapr-api-token': stack.credentials.appApiToken });
 
 async function finished(id: string): Promise<{ status: string; order_result?: { success: boolean } }> {
@@ -68,16 +77,7 @@ describe('two replicas of every app', () => {
   });
 
   it('never oversell the last units when two inventory replicas take the orders', async () => {
-    const ids = await Promise.all(
-      Array.from({ length: 20 }, async (_, n) => {
-        const answer = await call<{ id: string }>('orderprocessing', n % 2, '/orders', {
-          customer: `last${n}`,
-          items: ['oranges'],
-          total: 1,
-        });
-        return answer.body.id;
-      }),
-    );
+    const ids = await placeOnBoth(20, (n) => ({ customer: `last${n}`, items: ['oranges'], total: 1 }));
     const ends = await Promise.all(ids.map(finished));
     expect(ends.filter((end) => end.order_result?.success)).toHaveLength(5);
     const stock = await call<{ stock: Record<string, number> }>('inventory', 1, '/inventory', undefined, internal());
@@ -108,16 +108,7 @@ describe('two replicas of every app', () => {
     });
     const next = sseReader(response);
     expect((await next()).event).toBe('catchup');
-    const ids = await Promise.all(
-      Array.from({ length: 8 }, async (_, n) => {
-        const answer = await call<{ id: string }>('orderprocessing', n % 2, '/orders', {
-          customer: `page${n}`,
-          items: ['bread'],
-          total: 2,
-        });
-        return answer.body.id;
-      }),
-    );
+    const ids = await placeOnBoth(8, (n) => ({ customer: `page${n}`, items: ['bread'], total: 2 }));
     const heard = new Map(ids.map((id) => [id, new Set<string>()]));
     const deadline = Date.now() + 15_000;
     while ([...heard.values()].some((kinds) => !kinds.has('shipped')) && Date.now() < deadline) {

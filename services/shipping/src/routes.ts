@@ -25,23 +25,16 @@ export function registerRoutes(app: ServiceApp, shipments: Shipments, adminToken
     status(!(await shipments.inMaintenance())),
   );
 
-  app.post(
-    '/shipping/deactivate',
-    { preHandler: admin, schema: { response: { 200: ShippingStatus, ...problems(401) } } },
-    async () => {
-      await shipments.setMaintenance(true);
-      return status(false);
-    },
-  );
-
-  app.post(
-    '/shipping/activate',
-    { preHandler: admin, schema: { response: { 200: ShippingStatus, ...problems(401) } } },
-    async () => {
-      await shipments.setMaintenance(false);
-      return status(true);
-    },
-  );
+  // The maintenance toggles, for operators.
+  for (const [path, inMaintenance] of [
+    ['/shipping/deactivate', true],
+    ['/shipping/activate', false],
+  ] as const) {
+    app.post(path, { preHandler: admin, schema: { response: { 200: ShippingStatus, ...problems(401) } } }, async () => {
+      await shipments.setMaintenance(inMaintenance);
+      return status(!inMaintenance);
+    });
+  }
 
   app.get(
     '/shipping/:orderId',
