@@ -47,7 +47,7 @@ main(async () => {
     {
       title: 'chaos test with two replicas of every app (short form; npm run test:chaos -- --replicas 2)',
       projects: ['chaos'],
-      env: { CHAOS_REPLICAS: '2', CHAOS_KILLS: '5' },
+      env: { CHAOS_REPLICAS: '2', CHAOS_ORDERS: '8', CHAOS_KILLS: '5', CHAOS_ROLLS: 'orderprocessing,inventory' },
     },
   ];
   let ok = total.failed === 0;

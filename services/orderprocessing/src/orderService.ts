@@ -97,16 +97,16 @@ export class OrderService {
    * different one after it gets 409, the same one again is sent again (a retry after a lost answer).
    */
   async decide(id: string, decision: ApprovalDecision): Promise<DecisionOutcome> {
-    await this.record(id, { kind: 'approval', approved: decision.approved, by: decision.approver });
+    const outcome = await this.record(id, { kind: 'approval', approved: decision.approved, by: decision.approver });
     await this.engine.raiseApproval(id, decision);
-    return this.outcome(id);
+    return outcome;
   }
 
   /** Cancels a big order until its approval wait is over: after that it is paid, and undoing it is a refund. */
   async cancel(id: string, by: string): Promise<DecisionOutcome> {
-    await this.record(id, { kind: 'cancel', by });
+    const outcome = await this.record(id, { kind: 'cancel', by });
     await this.engine.raiseCancel(id, { by });
-    return this.outcome(id);
+    return outcome;
   }
 
   /** Deletes a finished order's history, so that its id is free again. */
@@ -120,7 +120,7 @@ export class OrderService {
   }
 
   /** Keeps the order's first decision (a create: one wins, also across replicas); 404 or 409 when it cannot be. */
-  private async record(id: string, decision: Omit<Decision, 'at'>): Promise<void> {
+  private async record(id: string, decision: Omit<Decision, 'at'>): Promise<DecisionOutcome> {
     const action = decision.kind === 'cancel' ? 'cancel' : 'approve';
     const found = await this.find(id);
     if (FINISHED.has(found.view.status)) {
@@ -132,7 +132,9 @@ export class OrderService {
       );
     }
     const key = decisionKey(id);
-    if (await createIfAbsent(this.store, key, { ...decision, at: new Date().toISOString() })) return;
+    // Whether the order waits for the decision as it arrives, or will get it when its wait begins.
+    const outcome = found.view.stage === 'waiting_for_approval' ? 'sent' : 'kept';
+    if (await createIfAbsent(this.store, key, { ...decision, at: new Date().toISOString() })) return outcome;
     const first = (await this.store.getState<Decision>(key)).value;
     const same =
       first?.kind === decision.kind &&
@@ -143,11 +145,7 @@ export class OrderService {
         `order ${id} was already ${first ? describeDecision(first) : 'decided'}: the first decision counts`,
       );
     }
+    return outcome;
   }
 
-  /** Whether the order waits for the decision now, or will get it when its wait begins. */
-  private async outcome(id: string): Promise<DecisionOutcome> {
-    const found = await this.engine.find(id).catch(() => undefined);
-    return found?.view.stage === 'waiting_for_approval' ? 'sent' : 'kept';
-  }
 }
