@@ -37,6 +37,17 @@ export default defineConfig({
         },
       },
       {
+        // Retentions of seconds, on a stack of its own.
+        test: {
+          name: 'retention',
+          include: ['test/retention/**/*.test.ts'],
+          globalSetup: ['test/chaos/globalSetup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // Two replicas of every app, on a stack of its own.
         test: {
           name: 'replicas',

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
-import { readDaprRunFile } from './lib/daprfile.ts';
+import { readDaprRunFile, writeRunFileWithRetention } from './lib/daprfile.ts';
 import { writeDemoEnv } from './lib/demoEnv.ts';
 import { type ExtraReplica, startExtraReplicas } from './lib/extraReplicas.ts';
 import { Infra } from './lib/infra.ts';
@@ -106,21 +106,31 @@ main(async () => {
     await infra.start();
     recordPids(infra.started);
 
-    daprRun = new Service('dapr-run', cli, ['run', '-f', '.'], join(runDir, 'logs', 'dapr-run.log'), {
-      cwd: repoRoot,
-      env: {
-        ...goRuntimeEnv(),
-        // The CLI passes its environment to every app and daprd: tokens reach both sides this way.
-        ...credentials.env,
-        // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
-        DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}`,
+    // ORDER_HISTORY_RETENTION: the same run file and configuration, written again with that retention.
+    const retention = process.env.ORDER_HISTORY_RETENTION;
+    const generated = retention ? writeRunFileWithRetention(retention) : undefined;
+    if (generated) runFile.configFilePath = generated.configFile;
+    daprRun = new Service(
+      'dapr-run',
+      cli,
+      ['run', '-f', generated?.runFile ?? '.'],
+      join(runDir, 'logs', 'dapr-run.log'),
+      {
+        cwd: repoRoot,
+        env: {
+          ...goRuntimeEnv(),
+          // The CLI passes its environment to every app and daprd: tokens reach both sides this way.
+          ...credentials.env,
+          // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
+          DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}`,
+        },
       },
-    });
+    );
     recordPids([...infra.started, daprRun]);
     daprRun.child.on('exit', (code) => {
       if (!stopping) void shutdown(`dapr run exited with code ${code}; see .run/logs/dapr-run.log`, 1);
     });
-    info(`▸ dapr run -f . (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`);
+    info(`▸ dapr run -f ${generated?.runFile ?? "."} (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`);
 
     await Promise.all(
       runFile.apps.map((app) =>

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
-import { type DaprApp, readDaprRunFile } from './daprfile.ts';
+import { type DaprApp, goDuration, readDaprRunFile } from './daprfile.ts';
 import { Infra } from './infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
@@ -37,6 +37,10 @@ export interface StackOptions {
    * PostgreSQL v2 store (actor state too) on that server. Pub/sub stays on Redis.
    */
   postgresStateStore?: string;
+  /** How long the engine keeps a finished workflow's history (`2s`, `7d`): ORDER_HISTORY_RETENTION. */
+  orderHistoryRetention?: string;
+  /** The notifications stream's cap (the pub/sub's maxLenApprox), instead of the component's. */
+  streamMaxLen?: number;
   /** Replicas per app id (1 when not named): each its own app process and daprd under the same app id. */
   replicas?: Record<string, number>;
   /**
@@ -228,6 +232,9 @@ export class TestStack {
       });
       for (const doc of docs) {
         if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
+        if (doc?.kind === 'Component' && this.options.streamMaxLen !== undefined) {
+          setMetadata(doc.spec, 'maxLenApprox', String(this.options.streamMaxLen));
+        }
         const extra = this.options.extraApps ?? [];
         const shared = /^(state|pubsub|secretstores)\./.test(String(doc?.spec?.type));
         if (doc?.kind === 'Component' && shared && Array.isArray(doc.scopes)) doc.scopes.push(...extra);
@@ -236,6 +243,9 @@ export class TestStack {
     }
     const config = parseAllDocuments(readFileSync(configFilePath, 'utf8'))[0]?.toJS();
     config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
+    if (this.options.orderHistoryRetention) {
+      config.spec.workflow.stateRetentionPolicy.anyTerminal = goDuration(this.options.orderHistoryRetention);
+    }
     config.spec.tracing = this.zipkinUrl
       ? { samplingRate: '1', zipkin: { endpointAddress: `${this.zipkinUrl}/api/v2/spans` } }
       : { samplingRate: '0' };

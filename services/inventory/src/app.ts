@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp, isHealthCheck } from '#shared/http.ts';
+import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { registerRoutes } from './routes.ts';
 import { parseStock, Stock, type StockCounts } from './stock.ts';
@@ -26,7 +27,10 @@ export function buildApp({ config, state }: InventoryDeps) {
     appApiToken: config.APP_API_TOKEN,
     sidecarOnly: (request) => !isHealthCheck(request),
   });
-  const dapr = state ?? DaprHttpClient.forSidecar(config);
+  // Each order's reservation record expires; the stock document is kept.
+  const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [
+    { prefix: 'reservation:', retentionMs: config.ORDER_RECORD_RETENTION },
+  ]);
   const stock = new Stock(dapr, parseStock(config.INVENTORY_STOCK, DEFAULT_STOCK));
   app.addHook('onListen', () => {
     stock.initialise().catch((error: unknown) => app.log.warn({ err: error }, 'initial stock not written yet'));

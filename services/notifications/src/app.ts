@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
+import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { ReadModelFollower } from './follower.ts';
 import { LiveUpdates } from './live.ts';
@@ -43,9 +44,11 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
     sidecarOnly: (request) => request.method === 'POST' && SUBSCRIPTION_PATHS.has(request.url.split('?')[0] ?? ''),
   });
   const sidecar = DaprHttpClient.forSidecar(config);
-  const model = new ReadModel(store ?? sidecar, readModel);
+  // Each order's timeline expires; the index of recent orders is kept (it is bounded).
+  const state = withRetention(store ?? sidecar, [{ prefix: 'timeline:', retentionMs: config.ORDER_RECORD_RETENTION }]);
+  const model = new ReadModel(state, readModel);
   const live = new LiveUpdates();
-  const follower = new ReadModelFollower(model, store ?? sidecar, live, config.LIVE_FOLLOW_INTERVAL);
+  const follower = new ReadModelFollower(model, state, live, config.LIVE_FOLLOW_INTERVAL);
   app.addHook('onClose', async () => follower.stop());
   const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
 

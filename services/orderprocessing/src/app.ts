@@ -7,6 +7,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { parseApprovers } from '#shared/auth.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
+import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { loadOrderConfig, type OrderConfig } from './config.ts';
 import type { WorkflowGateway } from './engine.ts';
@@ -42,8 +43,15 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   });
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  const state = store ?? sidecar;
-  app.register(orderIndexPlugin, { store: state });
+  // What is kept of each order: its id claim (with its final summary) for good, the rest for a while.
+  const state = withRetention(
+    store ?? sidecar,
+    ['index:order:', 'index:bucket:', 'index:day:', 'watchdog:', 'decision:'].map((prefix) => ({
+      prefix,
+      retentionMs: config.ORDER_RECORD_RETENTION,
+    })),
+  );
+  app.register(orderIndexPlugin, { store: state, retentionMs: config.ORDER_RECORD_RETENTION });
   app.register(enginePlugin, { config, sidecar, gateway: engine });
   app.register(watchdogPlugin, { config, sidecar });
   app.register(orderServicePlugin, { config, store: state });

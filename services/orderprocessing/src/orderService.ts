@@ -3,11 +3,12 @@
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
 import { Conflict, NotFound, Problem } from '#shared/errors.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
+import type { OrderArchive } from './archive.ts';
 import type { StoredOrder, WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
 import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import { OrderPlacement, type PlacementOptions } from './placement.ts';
-import type { OrderRequest } from './schemas.ts';
+import type { OrderRequest, OrderView } from './schemas.ts';
 import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
 import type { WorkflowTrace } from './workflow/tracing.ts';
@@ -46,6 +47,8 @@ export class OrderService {
     private readonly settings: OrderSettings,
     /** Where each order's first decision is kept. */
     private readonly store: StateClient,
+    /** How orders whose history is purged ended. */
+    private readonly archive: Pick<OrderArchive, 'find'>,
     /** Told of purges, so that the list leaves them out. */
     private readonly index?: Pick<OrderIndex, 'markPurged'>,
     placement: PlacementOptions = {},
@@ -85,10 +88,22 @@ export class OrderService {
     }
   }
 
-  async find(id: string): Promise<StoredOrder> {
+  /** The order as the API shows it: the engine's view, or once its history is purged, how it ended. */
+  async view(id: string): Promise<{ view: OrderView; trace?: WorkflowTrace }> {
     const found = await this.engine.find(id);
-    if (!found) throw new NotFound(`order ${id} not found`);
-    return found;
+    if (found) return { view: found.view, ...(found.input.trace ? { trace: found.input.trace } : {}) };
+    const archived = await this.archive.find(id);
+    if (archived) return { view: archived };
+    throw new NotFound(`order ${id} not found`);
+  }
+
+  /** The order as the engine has it; an archived one is finished (409), an unknown one 404. */
+  private async find(id: string, action: string): Promise<StoredOrder> {
+    const found = await this.engine.find(id);
+    if (found) return found;
+    const archived = await this.archive.find(id);
+    if (archived) throw new Conflict(`order ${id} is ${archived.status} (archived): there is nothing to ${action}`);
+    throw new NotFound(`order ${id} not found`);
   }
 
   /**
@@ -111,7 +126,7 @@ export class OrderService {
 
   /** Deletes a finished order's history, so that its id is free again. */
   async purge(id: string): Promise<void> {
-    const found = await this.find(id);
+    const found = await this.find(id, 'purge');
     if (!FINISHED.has(found.view.status)) {
       throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
     }
@@ -122,7 +137,7 @@ export class OrderService {
   /** Keeps the order's first decision (a create: one wins, also across replicas); 404 or 409 when it cannot be. */
   private async record(id: string, decision: Omit<Decision, 'at'>): Promise<DecisionOutcome> {
     const action = decision.kind === 'cancel' ? 'cancel' : 'approve';
-    const found = await this.find(id);
+    const found = await this.find(id, action);
     if (FINISHED.has(found.view.status)) {
       throw new Conflict(`order ${id} is ${found.view.status}: there is nothing to ${action}`);
     }
@@ -147,5 +162,4 @@ export class OrderService {
     }
     return outcome;
   }
-
 }

@@ -7,7 +7,17 @@ import { EtagMismatch } from '#shared/dapr.ts';
 import { Unavailable } from '#shared/errors.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import { EngineUnavailable, type WorkflowGateway } from './engine.ts';
+import type { OrderRequest } from './schemas.ts';
 import type { OrderInput } from './workflow/orderWorkflow.ts';
+
+/** How an order ended, kept in its claim: what GET /orders/:id answers once its history is purged. */
+export interface FinalSummary {
+  status: 'COMPLETED' | 'FAILED';
+  /** When it ended (ISO 8601). */
+  at: string;
+  success: boolean;
+  message: string;
+}
 
 /** The claim on an order id: kept for good, so that an id is never placed twice. */
 export interface IdClaim {
@@ -15,10 +25,14 @@ export interface IdClaim {
   requestHash?: string;
   /** starting: its owner is starting the workflow; started: the workflow was started. */
   state: 'starting' | 'started';
-  /** Which placement attempt owns it. */
-  by: string;
-  /** When it was claimed (ms). */
+  /** Which placement attempt owns it (while `starting`). */
+  by?: string;
+  /** When it was claimed (ms): the order's creation. */
   at: number;
+  /** The order as it was placed. */
+  order?: OrderRequest;
+  /** How it ended, once it has. */
+  final?: FinalSummary;
 }
 
 export const claimKey = (orderId: string) => `order-id:${orderId}`;
@@ -64,7 +78,7 @@ export class OrderPlacement {
   /** Places the order under `input.orderId` unless that id was claimed before. */
   async place(input: OrderInput): Promise<Placement> {
     const key = claimKey(input.orderId);
-    const claim: IdClaim = { state: 'starting', by: randomUUID(), at: this.now() };
+    const claim: IdClaim = { state: 'starting', by: randomUUID(), at: this.now(), order: input.order };
     if (input.requestHash) claim.requestHash = input.requestHash;
     if (await createIfAbsent(this.store, key, claim)) return this.start(input, claim);
 
@@ -108,7 +122,9 @@ export class OrderPlacement {
   private async markStarted(orderId: string, claim: IdClaim): Promise<void> {
     const key = claimKey(orderId);
     const { value, etag } = await this.store.getState<IdClaim>(key);
-    if (value?.by !== claim.by || value.state === 'started') return;
-    await this.store.saveState([{ key, value: { ...value, state: 'started' }, ...(etag ? { etag } : {}) }]);
+    if (!value || value.by !== claim.by || value.state === 'started') return;
+    // A started claim needs no owner any more: it is kept for good, so every byte counts.
+    const { by: _owner, ...started } = { ...value, state: 'started' as const };
+    await this.store.saveState([{ key, value: started, ...(etag ? { etag } : {}) }]);
   }
 }

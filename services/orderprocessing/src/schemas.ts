@@ -54,6 +54,8 @@ export const OrderView = z.object({
   details: OrderRequest,
   order_result: OrderResult.optional(),
   failure_details: FailureDetails.optional(),
+  /** Its workflow history was purged: this is the summary kept of how it ended. */
+  archived: z.boolean().optional(),
   /** The order's trace (from POST /orders to its end) and where to see it in Zipkin, when it was traced. */
   trace_id: z.string().optional(),
   trace_url: z.url().optional(),

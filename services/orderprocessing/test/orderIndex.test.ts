@@ -237,3 +237,16 @@ describe('the order index', () => {
     expect(store.peek<IndexedOrder>(recordKey(ID))?.purged).toBeUndefined();
   });
 });
+
+describe('the directory of days', () => {
+  it('lets go of the days whose records have expired, so that it stays bounded', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store, { retentionMs: 2 * 86_400_000 });
+    const DAY = 86_400_000;
+    for (const [n, days] of [0, 1, 4, 8].entries()) {
+      await index.record(step(`order_day_${'abcd'[n]?.repeat(5)}`, 'received', days * DAY));
+    }
+    // T0 is 2026-11-21: 8 days on is the 29th; the 26th is the oldest day a 2-day retention keeps.
+    expect(store.peek<{ days: string[] }>(DAYS_KEY)?.days).toEqual(['2026-11-29']);
+  });
+});

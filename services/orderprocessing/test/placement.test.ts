@@ -2,6 +2,7 @@
 // placement.ts against an engine that, like Dapr 1.18, recreates a finished instance started again.
 import { describe, expect, it } from 'vitest';
 import { FakeState, yieldToOthers } from '../../shared/test/fakeState.ts';
+import { OrderArchive } from '../src/archive.ts';
 import { OrderService } from '../src/orderService.ts';
 import { claimKey, type IdClaim, OrderPlacement } from '../src/placement.ts';
 import type { OrderRequest } from '../src/schemas.ts';
@@ -31,7 +32,7 @@ describe('placing an order under an Idempotency-Key on two replicas at once', ()
       engine.update(order.orderId, { status: 'COMPLETED' }); // an auto-approved order, done in a moment
       return started;
     };
-    const replicas = [0, 1].map(() => new OrderService(engine, SETTINGS, store));
+    const replicas = [0, 1].map(() => new OrderService(engine, SETTINGS, store, new OrderArchive(store)));
 
     const ids = await Promise.all(
       Array.from({ length: 6 }, (_, n) => replicas[n % 2]?.place(ORDER, { idempotencyKey: 'key-1' })),

@@ -404,3 +404,41 @@ describe('DELETE /orders/:id', () => {
     expect(response.json().message).toMatch(/only a finished order/);
   });
 });
+
+describe('an order whose history the engine purged', () => {
+  it('answers archived from the summary its last step kept; its key names it again, and nothing can be decided', async () => {
+    const placed = await post({ ...ORDER, total: 1500 }, { 'idempotency-key': 'archived-1' });
+    const { id } = placed.json<{ id: string }>();
+    await app.orderArchive.record({
+      id: `${id}:rejected`,
+      orderId: id,
+      time: '2026-12-05T10:00:00.000Z',
+      kind: 'rejected',
+      text: 'Order was rejected by chris; the stock was released.',
+      result: { success: false, message: 'Order was rejected by chris; the stock was released.' },
+    });
+    await orders.purge(id);
+
+    const answer = await app.inject({ method: 'GET', url: `/orders/${id}` });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({
+      id,
+      status: 'COMPLETED',
+      archived: true,
+      details: { ...ORDER, total: 1500 },
+      last_updated_time: '2026-12-05T10:00:00.000Z',
+      order_result: { id, success: false, message: expect.stringMatching(/rejected by chris/) },
+    });
+    const again = await post({ ...ORDER, total: 1500 }, { 'idempotency-key': 'archived-1' });
+    expect(again.json().id).toBe(id);
+    expect(orders.placed).toHaveLength(1);
+    const late = await app.inject({
+      method: 'POST',
+      url: `/orders/${id}/approve`,
+      payload: { approved: true },
+      headers: { authorization: `Bearer ${CHRIS_TOKEN}` },
+    });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().message).toMatch(/archived/);
+  });
+});

@@ -1,12 +1,17 @@
 // The payments service: charges and refunds per order, recorded in a ledger in the state store.
-import { loadConfig } from '#shared/config.ts';
+import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp, isHealthCheck } from '#shared/http.ts';
+import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { Ledger } from './ledger.ts';
 import { registerRoutes } from './routes.ts';
 
-export const loadPaymentsConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig({}, env);
+export const loadPaymentsConfig = (env: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(
+    { /** How long each order's ledger is kept (unset: for good). */ LEDGER_RETENTION: duration.optional() },
+    env,
+  );
 
 export interface PaymentsDeps {
   config: ReturnType<typeof loadPaymentsConfig>;
@@ -20,7 +25,10 @@ export function buildApp({ config, state }: PaymentsDeps) {
     appApiToken: config.APP_API_TOKEN,
     sidecarOnly: (request) => !isHealthCheck(request),
   });
-  const dapr = state ?? DaprHttpClient.forSidecar(config);
+  // The ledger is a financial record: kept unless LEDGER_RETENTION says otherwise.
+  const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [
+    { prefix: 'ledger:', retentionMs: config.LEDGER_RETENTION },
+  ]);
   registerRoutes(app, new Ledger(dapr));
   return app;
 }

@@ -5,6 +5,16 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/**
+ * Durations as people write them: "500ms", "5s", "10m", "24h", "1d". Only these forms: `ms` alone would
+ * also take a bare number (as milliseconds) and words such as "2 hours", and reads at most 100 characters.
+ */
+export const duration = z
+  .string()
+  .max(100, 'a duration such as 5s, 10m or 24h')
+  .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
+  .transform((text) => ms(text as ms.StringValue));
+
 const baseSchema = z.object({
   APP_ID: z.string().min(1).optional(),
   APP_PORT: port,
@@ -17,6 +27,8 @@ const baseSchema = z.object({
   DAPR_API_TOKEN: z.string().min(1).optional(),
   /** The token our sidecar presents to us (daprd reads the same variable). */
   APP_API_TOKEN: z.string().min(1).optional(),
+  /** How long a service keeps what it recorded of one order (reservation, shipment, timeline, index…). */
+  ORDER_RECORD_RETENTION: duration.prefault('90d'),
 });
 
 export type BaseConfig = z.infer<typeof baseSchema>;
@@ -36,13 +48,3 @@ export function loadConfig<T extends z.ZodRawShape>(
   }
   return result.data as BaseConfig & z.infer<z.ZodObject<T>>;
 }
-
-/**
- * Durations as people write them: "500ms", "5s", "10m", "24h", "1d". Only these forms: `ms` alone would
- * also take a bare number (as milliseconds) and words such as "2 hours", and reads at most 100 characters.
- */
-export const duration = z
-  .string()
-  .max(100, 'a duration such as 5s, 10m or 24h')
-  .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
-  .transform((text) => ms(text as ms.StringValue));

@@ -38,6 +38,8 @@ export interface SaveItem {
   value: unknown;
   /** Write only if the stored ETag is still this one; without one, only if the key does not exist. */
   etag?: string;
+  /** Expire the key this long after this write (Dapr state TTL). */
+  ttlSeconds?: number;
 }
 
 export interface DaprClientOptions {
@@ -159,6 +161,7 @@ export class DaprHttpClient {
       key: item.key,
       value: item.value,
       ...(item.etag === undefined ? {} : { etag: item.etag }),
+      ...(item.ttlSeconds === undefined ? {} : { metadata: { ttlInSeconds: String(item.ttlSeconds) } }),
       options: { concurrency: 'first-write' },
     }));
     const response = await this.request(`/state/${STATE_STORE}`, { method: 'POST', body });

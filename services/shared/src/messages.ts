@@ -89,5 +89,7 @@ export const Notification = z.object({
   customer: z.string().optional(),
   /** On `waiting_for_approval`: when the order is released unless someone approves it. */
   deadline: z.iso.datetime().optional(),
+  /** On the step that ends the order: its result, as the workflow returns it (or the failure's message). */
+  result: z.object({ success: z.boolean(), message: z.string() }).optional(),
 });
 export type Notification = z.infer<typeof Notification>;

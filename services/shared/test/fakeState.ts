@@ -8,6 +8,8 @@ import type { StateClient } from '#shared/state.ts';
 interface Stored {
   value: unknown;
   etag: string;
+  /** The TTL of its last save, in seconds. */
+  ttlSeconds?: number;
 }
 
 /** Runs before each save is checked and applied; may await, and may write to the store with `put`. */
@@ -89,7 +91,7 @@ export class FakeState implements StateClient {
         throw new EtagMismatch(item.key);
       }
     }
-    for (const item of items) this.put(item.key, item.value);
+    for (const item of items) this.put(item.key, item.value, item.ttlSeconds);
     this.writes += 1;
   }
 
@@ -99,9 +101,16 @@ export class FakeState implements StateClient {
   }
 
   /** Writes a value directly (no hooks, no ETag check), as another process would; bumps the ETag. */
-  put(key: string, value: unknown): void {
+  put(key: string, value: unknown, ttlSeconds?: number): void {
     this.version += 1;
-    this.data.set(key, { value: structuredClone(value), etag: String(this.version) });
+    const stored: Stored = { value: structuredClone(value), etag: String(this.version) };
+    if (ttlSeconds !== undefined) stored.ttlSeconds = ttlSeconds;
+    this.data.set(key, stored);
+  }
+
+  /** The TTL the last save of `key` set, in seconds (undefined: none). */
+  ttlOf(key: string): number | undefined {
+    return this.data.get(key)?.ttlSeconds;
   }
 
   /** A copy of what is stored under `key`, read synchronously. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp, isHealthCheck } from '#shared/http.ts';
+import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { ADMIN_PATHS, registerRoutes } from './routes.ts';
 import { Shipments } from './shipments.ts';
@@ -25,7 +26,10 @@ export function buildApp({ config, state }: ShippingDeps) {
     // The maintenance toggles are for operators, with the admin token instead.
     sidecarOnly: (request) => !isHealthCheck(request) && !ADMIN_PATHS.has(request.url.split('?')[0] ?? ''),
   });
-  const dapr = state ?? DaprHttpClient.forSidecar(config);
+  // Each order's shipment expires; the maintenance flag is kept.
+  const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [
+    { prefix: 'shipment:', retentionMs: config.ORDER_RECORD_RETENTION },
+  ]);
   registerRoutes(app, new Shipments(dapr, () => `ship_${nanoid(10)}`), config.ADMIN_TOKEN);
   return app;
 }

@@ -92,6 +92,8 @@ export interface OrderIndexOptions {
   advanceDelayMs?: number;
   /** Told of background writes that failed (they are repaired later, but worth a log line). */
   onBackgroundError?: (error: unknown) => void;
+  /** How long the records and buckets are kept (their keys expire): older days leave the directory. */
+  retentionMs?: number;
 }
 
 export class OrderIndex {
@@ -109,6 +111,7 @@ export class OrderIndex {
   private readonly deferred = new Map<string, { notification: Notification; timer: NodeJS.Timeout }>();
   private readonly advanceDelayMs: number;
   private readonly onBackgroundError: (error: unknown) => void;
+  private readonly retentionMs: number | undefined;
 
   constructor(
     readonly store: StateClient,
@@ -118,6 +121,7 @@ export class OrderIndex {
     this.removalDelayMs = options.removalDelayMs ?? 1000;
     this.advanceDelayMs = options.advanceDelayMs ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.retentionMs = options.retentionMs;
     this.buckets = new BatchedUpdates(store);
     this.days = new BatchedUpdates(store);
     this.dayBuckets = new BatchedUpdates(store);
@@ -314,7 +318,9 @@ export class OrderIndex {
       listed = Promise.all([
         this.days.update(DAYS_KEY, (current) => {
           const days = withItem(current?.days, day);
-          return days && { days };
+          // Days whose buckets have all expired leave the directory, so that it stays bounded.
+          const oldest = this.retentionMs === undefined ? '' : dayOf(start - this.retentionMs - 86_400_000);
+          return days && { days: days.filter((kept) => kept >= oldest) };
         }),
         this.dayBuckets.update(dayKey(day), (current) => {
           const buckets = withItem(current?.buckets, start);

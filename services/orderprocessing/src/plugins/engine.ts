@@ -56,11 +56,12 @@ export default fp<EnginePluginOptions>(
 
     const runtime = new WorkflowRuntime({ ...grpc, logger, grpcOptions: { interceptors: [unsampledInterceptor] } });
     runtime.registerWorkflowWithName(ORDER_WORKFLOW, traceWorkflow(ORDER_WORKFLOW, orderWorkflow));
-    // Each step's notifications also go into the order index, beside their publish.
+    // Each step's notifications also go into the order index (and the last one into the archive), beside
+    // their publish.
     const onNotification = (notification: Notification) =>
-      inSpan('order index', { 'order.id': notification.orderId, 'notification.kind': notification.kind }, () =>
-        app.orderIndex.record(notification),
-      );
+      inSpan('order index', { 'order.id': notification.orderId, 'notification.kind': notification.kind }, async () => {
+        await Promise.all([app.orderIndex.record(notification), app.orderArchive.record(notification)]);
+      });
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar, onNotification }))) {
       runtime.registerActivityWithName(name, traceActivity(name, activity));
     }

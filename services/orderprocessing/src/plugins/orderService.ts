@@ -13,7 +13,7 @@ declare module 'fastify' {
 export default fp<{ config: OrderConfig; store: StateClient }>(
   async (app, { config, store }) => {
     const settings = { approvalTimeoutMs: config.APPROVAL_TIMEOUT, retry: retryPolicyOf(config) };
-    app.decorate('orders', new OrderService(app.engine, settings, store, app.orderIndex));
+    app.decorate('orders', new OrderService(app.engine, settings, store, app.orderArchive, app.orderIndex));
   },
   { name: 'order-service', dependencies: ['order-index', 'workflow-engine'] },
 );

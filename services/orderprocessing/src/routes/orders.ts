@@ -66,8 +66,8 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
     '/orders/:id',
     { schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 503) } } },
     async (request) => {
-      const found = await orders.find(request.params.id);
-      const traceId = traceIdOf(found.input.trace);
+      const found = await orders.view(request.params.id);
+      const traceId = traceIdOf(found.trace);
       if (!traceId) return found.view;
       const trace_url = `${options.zipkinUrl.replace(/\/$/, '')}/zipkin/traces/${traceId}`;
       return { ...found.view, trace_id: traceId, trace_url };

@@ -45,6 +45,7 @@ export class OrderFailed extends Error {}
 type Step<T> = AsyncGenerator<Task<unknown>, T, unknown>;
 
 const dollars = (amount: number) => `$${amount}`;
+const SUCCESS = 'Order processed successfully';
 
 /** The activity's own message, without the engine's wrapping. */
 function causeOf(error: unknown): string {
@@ -61,15 +62,23 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
   // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
   // one on its own, for the paths where no step follows.
-  const news = (kind: NotificationKind, text: string): News => ({
+  const news = (kind: NotificationKind, text: string, result?: OrderResult): News => ({
     id: `${orderId}:${kind}`,
     orderId,
     kind,
     text,
     customer: order.customer,
+    // The step that ends the order carries its result, so that its summary outlives the history.
+    ...(result ? { result: { success: result.success, message: result.message } } : {}),
   });
-  async function* notify(kind: NotificationKind, text: string): Step<void> {
-    yield* run('notify', news(kind, text));
+  async function* notify(kind: NotificationKind, text: string, result?: OrderResult): Step<void> {
+    yield* run('notify', news(kind, text, result));
+  }
+  /** The order ends here: the last notification carries the result. */
+  async function* end(kind: NotificationKind, success: boolean, message: string): Step<OrderResult> {
+    const result = finish(success, message);
+    yield* notify(kind, message, result);
+    return result;
   }
   const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
 
@@ -84,9 +93,7 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
     after: news('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`),
   });
   if (!reservation.reserved) {
-    const message = `Insufficient inventory for ${reservation.short.join(', ')}`;
-    yield* notify('out_of_stock', message);
-    return finish(false, message);
+    return yield* end('out_of_stock', false, `Insufficient inventory for ${reservation.short.join(', ')}`);
   }
 
   // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
@@ -109,22 +116,21 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
 
     if (winner === cancel) {
       yield* saga.compensate();
-      const message = `Order was cancelled by ${(cancel.getResult() as Cancellation).by}; the stock was released.`;
-      yield* notify('cancelled', message);
-      return finish(false, message);
+      const by = (cancel.getResult() as Cancellation).by;
+      return yield* end('cancelled', false, `Order was cancelled by ${by}; the stock was released.`);
     }
     if (winner !== approval) {
       yield* saga.compensate();
-      const message = `Approval timed out at ${deadline.toISOString()}; the stock was released.`;
-      yield* notify('approval_timed_out', message);
-      return finish(false, message);
+      return yield* end(
+        'approval_timed_out',
+        false,
+        `Approval timed out at ${deadline.toISOString()}; the stock was released.`,
+      );
     }
     const decision = approval.getResult() as ApprovalDecision;
     if (!decision.approved) {
       yield* saga.compensate();
-      const message = `Order was rejected by ${decision.approver}; the stock was released.`;
-      yield* notify('rejected', message);
-      return finish(false, message);
+      return yield* end('rejected', false, `Order was rejected by ${decision.approver}; the stock was released.`);
     }
     approved = news('approved', `Order was approved by ${decision.approver}.`);
   }
@@ -142,21 +148,23 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
     failing = 'shipping';
     yield* run('shipOrder', {
       request: { orderId, customer: order.customer, items: order.items },
-      after: news('shipped', 'Order submitted for shipping'),
+      after: news('shipped', 'Order submitted for shipping', finish(true, SUCCESS)),
     });
   } catch (error) {
     const cause = causeOf(error);
     if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
     else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
     const notUndone = yield* saga.compensate();
+    const failure = `${failing} failed: ${cause}`;
     yield* notify(
       'compensated',
       notUndone.length === 0
         ? `${failing === 'shipping' ? `Refunded ${dollars(order.total)} and released` : 'Released'} the stock.`
         : `Compensation incomplete: ${notUndone.join(', ')} failed; see the order's history.`,
+      finish(false, failure),
     );
-    throw new OrderFailed(`${failing} failed: ${cause}`);
+    throw new OrderFailed(failure);
   }
 
-  return finish(true, 'Order processed successfully');
+  return finish(true, SUCCESS);
 }
