@@ -37,23 +37,13 @@ export default defineConfig({
         },
       },
       {
-        // Retentions of seconds, on a stack of its own.
+        // Two replicas of every app and retentions of seconds, on a stack of its own (test/scale).
         test: {
-          name: 'retention',
-          include: ['test/retention/**/*.test.ts'],
-          globalSetup: ['test/chaos/globalSetup.ts'],
+          name: 'scale',
+          include: ['test/scale/**/*.test.ts'],
+          globalSetup: ['test/scale/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
-          hookTimeout: 180_000,
-        },
-      },
-      {
-        // Two replicas of every app, on a stack of its own.
-        test: {
-          name: 'replicas',
-          include: ['test/replicas/**/*.test.ts'],
-          globalSetup: ['test/chaos/globalSetup.ts'],
-          testTimeout: 120_000,
           hookTimeout: 240_000,
         },
       },
@@ -62,6 +52,8 @@ export default defineConfig({
         test: {
           name: 'bench',
           include: ['test/bench/**/*.test.ts'],
+          // Each starts a stack of its own: one at a time.
+          fileParallelism: false,
           testTimeout: 300_000,
         },
       },

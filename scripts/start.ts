@@ -130,7 +130,9 @@ main(async () => {
     daprRun.child.on('exit', (code) => {
       if (!stopping) void shutdown(`dapr run exited with code ${code}; see .run/logs/dapr-run.log`, 1);
     });
-    info(`▸ dapr run -f ${generated?.runFile ?? "."} (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`);
+    info(
+      `▸ dapr run -f ${generated?.runFile ?? '.'} (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`,
+    );
 
     await Promise.all(
       runFile.apps.map((app) =>

@@ -41,9 +41,13 @@ main(async () => {
   const runs = [
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
     { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
-    { title: 'two replicas of every app (a stack of its own)', projects: ['replicas'] },
-    { title: 'the benchmark, in its shortest form (a stack of its own)', projects: ['bench'] },
-    { title: 'chaos test (short form; npm run test:chaos for the full one)', projects: ['chaos'] },
+    { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
+    { title: 'the benchmark and the soak, in their shortest forms (a stack of its own each)', projects: ['bench'] },
+    {
+      title: 'chaos test (short form; npm run test:chaos for the full one)',
+      projects: ['chaos'],
+      env: { CHAOS_ORDERS: '8', CHAOS_KILLS: '7' },
+    },
     {
       title: 'chaos test with two replicas of every app (short form; npm run test:chaos -- --replicas 2)',
       projects: ['chaos'],

@@ -44,13 +44,13 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   // What is kept of each order: its id claim (with its final summary) for good, the rest for a while.
-  const state = withRetention(
-    store ?? sidecar,
-    ['index:order:', 'index:bucket:', 'index:day:', 'watchdog:', 'decision:'].map((prefix) => ({
+  const state = withRetention(store ?? sidecar, [
+    ...['index:order:', 'index:bucket:', 'index:day:', 'watchdog:', 'decision:'].map((prefix) => ({
       prefix,
       retentionMs: config.ORDER_RECORD_RETENTION,
     })),
-  );
+    { prefix: 'order-id:', retentionMs: config.ORDER_ID_RETENTION },
+  ]);
   app.register(orderIndexPlugin, { store: state, retentionMs: config.ORDER_RECORD_RETENTION });
   app.register(enginePlugin, { config, sidecar, gateway: engine });
   app.register(watchdogPlugin, { config, sidecar });

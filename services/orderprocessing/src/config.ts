@@ -28,6 +28,11 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       WATCHDOG_STALLED_AFTER: duration.prefault('5m'),
       /** An order still waiting for approval this long before its deadline is flagged (at most halfway). */
       WATCHDOG_APPROVAL_WARNING: duration.prefault('1h'),
+      /**
+       * How long an order id stays taken, with how its order ended (unset: for good). Past it, an
+       * Idempotency-Key could place a new order under the id, as with any key's retention window.
+       */
+      ORDER_ID_RETENTION: duration.optional(),
       /** Zipkin's UI, for the trace links of GET /orders/:id. */
       ZIPKIN_URL: z.url().default('http://localhost:9411'),
     },

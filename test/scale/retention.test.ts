@@ -1,33 +1,19 @@
-// Bounded storage on the real runtime, with retentions of seconds instead of days: the engine purges a
-// finished order's workflow history (ORDER_HISTORY_RETENTION 2 s), the services' per-order keys expire
-// (ORDER_RECORD_RETENTION 8 s), and what is kept of an order answers for it: its id claim with how it ended
-// (archived), and its ledger. An order that waits for approval keeps its history.
+// Bounded storage on the real runtime (test/scale's stack), with retentions of seconds instead of days: the
+// engine purges a finished order's workflow history (2 s), the services' per-order keys expire (8 s), and
+// what is kept of an order answers for it: its id claim with how it ended (archived), and its ledger. An
+// order that waits for approval keeps its history.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { run } from '../../scripts/lib/proc.ts';
-import { TestStack } from '../../scripts/lib/stack.ts';
 
-const RECORDS = '8s';
-const stack = new TestStack({
-  orderHistoryRetention: '2s',
-  env: Object.fromEntries(
-    ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'].map((appId) => [
-      appId,
-      { ORDER_RECORD_RETENTION: RECORDS, ...(appId === 'orderprocessing' ? { APPROVAL_TIMEOUT: '1m' } : {}) },
-    ]),
-  ),
-  keepLogs: process.env.KEEP_TEST_LOGS === '1',
-});
-
-beforeAll(() => stack.start(), 180_000);
-afterAll(() => stack.stop(), 60_000);
+const scale = () => inject('scale');
 
 async function call<T = Record<string, unknown>>(
   appId: string,
   path: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ) {
-  const response = await fetch(`${stack.url(appId)}${path}`, {
+  const response = await fetch(`${scale().urls[appId]?.[0]}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -35,11 +21,11 @@ async function call<T = Record<string, unknown>>(
   return { status: response.status, body: (await response.json()) as T };
 }
 
-const admin = () => ({ authorization: `Bearer ${stack.credentials.admin}` });
+const admin = () => ({ authorization: `Bearer ${scale().credentials.admin}` });
 
 /** The Redis keys of the stack that name the order (the apps' keys and the workflow engine's). */
 async function keysOf(orderId: string): Promise<string[]> {
-  const result = await run('redis-cli', ['-p', String(stack.redisPort), '--scan', '--pattern', `*${orderId}*`]);
+  const result = await run('redis-cli', ['-p', String(scale().redisPort), '--scan', '--pattern', `*${orderId}*`]);
   return result.stdout.split('\n').filter(Boolean).sort();
 }
 const historyKeys = async (orderId: string) => (await keysOf(orderId)).filter((key) => key.includes('.workflow||'));
@@ -129,7 +115,7 @@ describe('with retentions of seconds', () => {
     await sleep(500);
     expect(await historyKeys(purged)).toEqual([]);
     const ledger = await call<{ entries: unknown[] }>('payments', `/payments/${purged}`, {
-      headers: { 'dapr-api-token': stack.credentials.appApiToken },
+      headers: { 'dapr-api-token': scale().credentials.appApiToken },
     });
     expect(ledger.body.entries).toHaveLength(1); // charged once, never again
   });
@@ -158,7 +144,7 @@ describe('with retentions of seconds', () => {
     );
     expect(keys.map((key) => key.split('||')[1]?.split(':')[0]).sort()).toEqual(['ledger', 'order-id']);
     const redis = async (...args: string[]) =>
-      Number((await run('redis-cli', ['-p', String(stack.redisPort), ...args])).stdout.trim());
+      Number((await run('redis-cli', ['-p', String(scale().redisPort), ...args])).stdout.trim());
     let data = 0;
     let memory = 0;
     for (const key of keys) {

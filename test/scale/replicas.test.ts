@@ -1,22 +1,14 @@
-// Two replicas of every app, each its own app process and daprd under the same app id, on the real
-// runtime: one Idempotency-Key is one order when two replicas get it at the same moment, stock is exact
+// Two replicas of every app (test/scale's stack), each its own app process and daprd under the same app
+// id, on the real runtime: one Idempotency-Key is one order when two replicas get it at the same moment, stock is exact
 // across inventory replicas, workflows run on both orderprocessing replicas, and the live page hears every
 // order whichever notifications replica pub/sub hands it to. The chaos run kills them (test/chaos).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestStack } from '../../scripts/lib/stack.ts';
+import { describe, expect, inject, it } from 'vitest';
 import { sseReader } from '../../services/notifications/test/sseReader.ts';
 
-const stack = new TestStack({
-  replicas: { orderprocessing: 2, notifications: 2, inventory: 2, payments: 2, shipping: 2 },
-  env: { inventory: { INVENTORY_STOCK: 'oranges=5' } },
-  keepLogs: process.env.KEEP_TEST_LOGS === '1',
-});
-
-beforeAll(() => stack.start(), 240_000);
-afterAll(() => stack.stop(), 60_000);
+const scale = () => inject('scale');
 
 async function call<T>(
   appId: string,
@@ -25,7 +17,7 @@ async function call<T>(
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
-  const response = await fetch(`${stack.url(appId, replica)}${path}`, {
+  const response = await fetch(`${scale().urls[appId]?.[replica]}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -42,7 +34,7 @@ const placeOnBoth = (count: number, order: (n: number) => unknown) =>
     ),
   );
 
-const internal = () => ({ 'dapr-api-token': stack.credentials.appApiToken });
+const internal = () => ({ 'dapr-api-token': scale().credentials.appApiToken });
 
 async function finished(id: string): Promise<{ status: string; order_result?: { success: boolean } }> {
   for (let n = 0; n < 150; n++) {
@@ -83,14 +75,14 @@ describe('two replicas of every app', () => {
     const stock = await call<{ stock: Record<string, number> }>('inventory', 1, '/inventory', undefined, internal());
     expect(stock.body.stock.oranges).toBe(0);
     const workload = (log: string) =>
-      (readFileSync(join(stack.logDir, log), 'utf8').match(/"url":"\/reserve"/g) ?? []).length;
+      (readFileSync(join(scale().logDir, log), 'utf8').match(/"url":"\/reserve"/g) ?? []).length;
     expect(workload('inventory.log')).toBeGreaterThan(0);
     expect(workload('inventory-2.log')).toBeGreaterThan(0);
   });
 
   it('run workflows on both orderprocessing replicas (placement spreads them)', async () => {
     const executions = async (replica: number) => {
-      const text = await (await fetch(stack.metricsUrl('orderprocessing', replica))).text();
+      const text = await (await fetch(scale().metricsUrls.orderprocessing?.[replica] ?? '')).text();
       return text
         .split('\n')
         .filter((line) => line.startsWith('dapr_runtime_workflow_execution_count'))
@@ -102,7 +94,7 @@ describe('two replicas of every app', () => {
 
   it('tell a live page every order, whichever notifications replica stores it', async () => {
     const stop = new AbortController();
-    const response = await fetch(`${stack.url('notifications', 0)}/events`, {
+    const response = await fetch(`${scale().urls.notifications?.[0]}/events`, {
       headers: { accept: 'text/event-stream' },
       signal: stop.signal,
     });
@@ -120,7 +112,7 @@ describe('two replicas of every app', () => {
     for (const [id, kinds] of heard)
       expect([...kinds].sort(), id).toEqual(['paid', 'received', 'shipped', 'stock_reserved']);
     const deliveries = (log: string) =>
-      (readFileSync(join(stack.logDir, log), 'utf8').match(/"url":"\/notifications\/bulk"/g) ?? []).length;
+      (readFileSync(join(scale().logDir, log), 'utf8').match(/"url":"\/notifications\/bulk"/g) ?? []).length;
     expect(deliveries('notifications.log')).toBeGreaterThan(0);
     expect(deliveries('notifications-2.log')).toBeGreaterThan(0);
   }, 30_000);
