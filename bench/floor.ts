@@ -78,7 +78,7 @@ export async function* callsWorkflow(ctx: WorkflowContext, input: FloorInput): A
 
 /** An order step's calls, as services/orderprocessing/src/workflow/activities.ts makes them. */
 function orderStepCalls(dapr: DaprHttpClient) {
-  const announce = (id: string, kind: string) =>
+  const publishNotification = (id: string, kind: string) =>
     dapr.publish(CALLS_TOPIC, {
       id: `${id}:${kind}`,
       orderId: id,
@@ -89,10 +89,10 @@ function orderStepCalls(dapr: DaprHttpClient) {
     });
   return async (_: WorkflowActivityContext, { id, appId, announceBefore }: CallInput): Promise<void> => {
     await Promise.all([
-      announceBefore ? announce(id, 'before') : undefined,
+      announceBefore ? publishNotification(id, 'before') : undefined,
       dapr.invoke(appId, 'healthz', undefined, { httpMethod: 'GET' }),
     ]);
-    await announce(id, appId);
+    await publishNotification(id, appId);
   };
 }
 

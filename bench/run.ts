@@ -28,7 +28,7 @@ import { bootstrap } from '../scripts/bootstrap.ts';
 import { Service, signalGroup } from '../scripts/lib/proc.ts';
 import { repoRoot } from '../scripts/lib/runtime.ts';
 import { TestStack } from '../scripts/lib/stack.ts';
-import { formatDuration, info, main, Stop, step } from '../scripts/lib/ui.ts';
+import { formatDuration, info, main, ScriptError, step } from '../scripts/lib/ui.ts';
 import { CALLS_WORKFLOW, FLOOR_APP_ID, FLOOR_WORKFLOW, type FloorInput, ORDER_STEPS } from './floor.ts';
 import { type PhaseKind, type PhaseResult, type PhaseSpec, type Progress, runPhase } from './load.ts';
 import {
@@ -51,7 +51,7 @@ const MAX_ITEMS_PER_PHASE = 20_000;
 function seconds(text: string, what: string): number {
   const value = text.trim();
   const match = /^\d+(?:\.\d+)?(ms|s|m)?$/.exec(value);
-  if (!match) throw new Stop(`${what}: "${text}" is not a duration (e.g. 30s, 2m, 500ms)`);
+  if (!match) throw new ScriptError(`${what}: "${text}" is not a duration (e.g. 30s, 2m, 500ms)`);
   // A bare number is seconds here, where `ms` would read it as milliseconds.
   return match[1] ? ms(value as ms.StringValue) / 1000 : Number(value);
 }
@@ -59,7 +59,7 @@ function seconds(text: string, what: string): number {
 function integer(text: string, what: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Stop(`${what}: "${text}" must be a whole number from ${min} to ${max}`);
+    throw new ScriptError(`${what}: "${text}" must be a whole number from ${min} to ${max}`);
   }
   return value;
 }
@@ -69,7 +69,7 @@ function appEnvironment(entries: string[]): Record<string, Record<string, string
   const env: Record<string, Record<string, string>> = {};
   for (const entry of entries) {
     const match = /^([a-z0-9-]+):([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(entry);
-    if (!match) throw new Stop(`--app-env: "${entry}" is not <app>:<NAME>=<value>`);
+    if (!match) throw new ScriptError(`--app-env: "${entry}" is not <app>:<NAME>=<value>`);
     const [, appId = '', name = '', value = ''] = match;
     env[appId] = { ...env[appId], [name]: value };
   }
@@ -101,9 +101,9 @@ function options(): Settings & {
   const env = process.env;
   const tracing = values.tracing ?? env.BENCH_TRACING === '1';
   const durationSeconds = seconds(values.duration ?? env.BENCH_DURATION ?? '30s', 'duration');
-  if (durationSeconds < 1 || durationSeconds > 600) throw new Stop('duration: from 1 s to 10 min');
+  if (durationSeconds < 1 || durationSeconds > 600) throw new ScriptError('duration: from 1 s to 10 min');
   const timeoutSeconds = seconds(values.timeout ?? env.BENCH_TIMEOUT ?? '30s', 'timeout');
-  if (timeoutSeconds < 1 || timeoutSeconds > 300) throw new Stop('timeout: from 1 s to 5 min');
+  if (timeoutSeconds < 1 || timeoutSeconds > 300) throw new ScriptError('timeout: from 1 s to 5 min');
   return {
     stack: `its own private stack on free loopback ports (scripts/lib/stack.ts), ${
       tracing
@@ -202,7 +202,7 @@ main(async () => {
   let sampler: UsageSampler | undefined;
   try {
     await step('starting a private stack (Redis, placement, scheduler, 5 × daprd + app)', () => stack.start());
-    if (abort.signal.aborted) throw new Stop('interrupted');
+    if (abort.signal.aborted) throw new ScriptError('interrupted');
     const floorSidecar = await step('starting the floor: its own sidecar and a worker', async () => {
       const endpoints = await stack.startSidecar(FLOOR_APP_ID);
       floorWorker = new Service(
@@ -418,7 +418,7 @@ main(async () => {
     } else if (experiment) {
       info('an experiment (--cpu-prof, --app-env, --floor-steps or --tracing): the README keeps the last standard run');
     }
-    if (!result.complete) throw new Stop('interrupted: the results written are partial');
+    if (!result.complete) throw new ScriptError('interrupted: the results written are partial');
   } finally {
     sampler?.stop();
     await Promise.all([

@@ -15,7 +15,7 @@ import { bootstrap } from '../scripts/bootstrap.ts';
 import { run } from '../scripts/lib/proc.ts';
 import { repoRoot } from '../scripts/lib/runtime.ts';
 import { TestStack } from '../scripts/lib/stack.ts';
-import { formatDuration, info, main, Stop } from '../scripts/lib/ui.ts';
+import { formatDuration, info, main, ScriptError } from '../scripts/lib/ui.ts';
 import { residentKiB } from './rss.ts';
 import { chart, type Sample, type SeriesSpec, table, verdicts } from './soakReport.ts';
 
@@ -33,7 +33,7 @@ const { values } = parseArgs({
 
 const millis = (name: string, text: string) => {
   const value = ms(text as ms.StringValue);
-  if (typeof value !== 'number' || !(value > 0)) throw new Stop(`--${name} needs a duration such as 30s or 10m`);
+  if (typeof value !== 'number' || !(value > 0)) throw new ScriptError(`--${name} needs a duration such as 30s or 10m`);
   return value;
 };
 const settings = {
@@ -44,7 +44,7 @@ const settings = {
   streamCap: Number(values['stream-cap']),
   resultsDir: resolve(values['results-dir'] ?? join(repoRoot, 'bench', 'results')),
 };
-if (!(settings.rate > 0 && settings.rate <= 200)) throw new Stop('--rate needs orders per second from 1 to 200');
+if (!(settings.rate > 0 && settings.rate <= 200)) throw new ScriptError('--rate needs orders per second from 1 to 200');
 
 const APPS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
 const stack = new TestStack({
@@ -222,7 +222,7 @@ main(async () => {
     info(`stream at its cap (${settings.streamCap}): ${atCap ? '✓' : '✗'}`);
     info(`written: ${join(settings.resultsDir, `soak-${stamp}.json`)} and .svg`);
     if (errors.length > 0 || problems.length > 0)
-      throw new Stop(`${errors[0] ?? problems[0]} (and ${errors.length + problems.length - 1} more)`);
+      throw new ScriptError(`${errors[0] ?? problems[0]} (and ${errors.length + problems.length - 1} more)`);
   } finally {
     await stack.stop();
   }

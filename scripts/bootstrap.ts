@@ -23,7 +23,7 @@ import { buildServices } from './lib/build.ts';
 import { postgresBinDir, postgresVersion } from './lib/postgres.ts';
 import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
 import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
-import { info, main, Stop, step } from './lib/ui.ts';
+import { info, main, ScriptError, step } from './lib/ui.ts';
 
 type RuntimeBinary = 'daprd' | 'placement' | 'scheduler';
 
@@ -52,7 +52,7 @@ export async function binaryVersion(path: string): Promise<string | undefined> {
 function requireGo(what: string): string {
   const go = which('go');
   if (!go) {
-    throw new Stop(
+    throw new ScriptError(
       `Building ${what} needs Go (1.24 or newer) and none is on PATH: install Go from your package manager or go.dev, then run this again.`,
     );
   }
@@ -74,7 +74,7 @@ function moduleDir(module: string): Promise<string> {
 async function downloadModule(module: string): Promise<string> {
   const result = await mustRun(requireGo(module), ['mod', 'download', '-json', module]);
   const dir = (JSON.parse(result.stdout) as { Dir?: string }).Dir;
-  if (!dir) throw new Stop(`go mod download ${module} did not report a module directory`);
+  if (!dir) throw new ScriptError(`go mod download ${module} did not report a module directory`);
   return dir;
 }
 
@@ -147,7 +147,9 @@ async function buildDaprd(dir: string, target: string): Promise<void> {
     const source = readFileSync(resolver, 'utf8');
     const enabled = source.replace(/^\/\/go:build allcomponents$/m, '//go:build allcomponents || stablecomponents');
     if (enabled === source) {
-      throw new Stop(`${SQLITE_RESOLVER} of dapr ${versions.dapr} has no "//go:build allcomponents" line to extend`);
+      throw new ScriptError(
+        `${SQLITE_RESOLVER} of dapr ${versions.dapr} has no "//go:build allcomponents" line to extend`,
+      );
     }
     await writeFile(resolver, enabled);
     await goBuild(copy, target, './cmd/daprd', ['-tags', 'stablecomponents', '-ldflags', runtimeLdflags]);
@@ -182,7 +184,7 @@ async function ensureRuntimeBinary(name: RuntimeBinary): Promise<void> {
     }
     if (outdatedBuild) info(`  ${target} is our earlier build with all of Dapr's components: rebuilding it leaner`);
     if (ours[name] === undefined) {
-      throw new Stop(
+      throw new ScriptError(
         `${target} is Dapr ${version ?? 'of unknown version'}, older than the ${versions.minimumDapr} this project needs, and it is not ours to replace: upgrade your Dapr install, or set DAPR_RUNTIME_PATH to another folder and run this again to build ${versions.dapr} there.`,
       );
     }
@@ -234,14 +236,14 @@ export async function ensureDaprRuntime(): Promise<void> {
 async function aptInstall(packages: string[], purpose: string): Promise<void> {
   const command = `apt-get install ${packages.join(' ')}`;
   if (!which('apt-get')) {
-    throw new Stop(
+    throw new ScriptError(
       `${purpose} needs ${packages.join(', ')} and this machine has no apt-get: install it with your package manager, then run this again.`,
     );
   }
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && which('sudo') && (await run('sudo', ['-n', 'true'])).code === 0;
   if (!asRoot && !sudo) {
-    throw new Stop(`${purpose} needs ${packages.join(', ')}: run \`sudo ${command}\`, then run this again.`);
+    throw new ScriptError(`${purpose} needs ${packages.join(', ')}: run \`sudo ${command}\`, then run this again.`);
   }
   const prefix = asRoot ? [] : ['sudo', '-n'];
   const [cmd, ...args] = [...prefix, 'apt-get'];
@@ -275,7 +277,7 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     return;
   }
   if (!which('java')) {
-    throw new Stop(
+    throw new ScriptError(
       'Zipkin needs Java 17 or newer and none is on PATH: install a JRE (e.g. `apt-get install openjdk-17-jre-headless`), then run this again.',
     );
   }
@@ -288,7 +290,7 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     mkdirSync(cacheDir, { recursive: true });
     const expected = (await (await fetch(`${url}.sha1`)).text()).trim().slice(0, 40);
     const response = await fetch(url);
-    if (!response.ok || !response.body) throw new Stop(`Maven Central answered ${response.status} for ${url}`);
+    if (!response.ok || !response.body) throw new ScriptError(`Maven Central answered ${response.status} for ${url}`);
     const partial = `${zipkinJar}.partial`;
     await pipeline(
       Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
@@ -297,7 +299,7 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     const actual = await sha1(partial);
     if (actual !== expected) {
       rmSync(partial, { force: true });
-      throw new Stop(`the Zipkin jar's SHA-1 is ${actual}, Maven Central says ${expected}: try again`);
+      throw new ScriptError(`the Zipkin jar's SHA-1 is ${actual}, Maven Central says ${expected}: try again`);
     }
     renameSync(partial, zipkinJar);
   });
@@ -323,7 +325,7 @@ export async function ensurePostgres(): Promise<string> {
   if (!binDir) {
     await aptInstall(['postgresql'], 'the test run on PostgreSQL');
     binDir = postgresBinDir();
-    if (!binDir) throw new Stop('apt installed postgresql, yet no initdb and postgres are to be found');
+    if (!binDir) throw new ScriptError('apt installed postgresql, yet no initdb and postgres are to be found');
   }
   const version = await postgresVersion(binDir);
   info(`✓ PostgreSQL${version ? ` ${version}` : ''} server (${binDir})`);

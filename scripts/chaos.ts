@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { ChaosReport } from '../test/chaos/report.ts';
 import { run } from './lib/proc.ts';
 import { repoRoot } from './lib/runtime.ts';
-import { formatDuration, info, main, Stop } from './lib/ui.ts';
+import { formatDuration, info, main, ScriptError } from './lib/ui.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,7 @@ const { values } = parseArgs({
 const positive = (name: string, text: string) => {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
-    throw new Stop(`--${name} needs a whole number of 1 or more, not "${text}"`);
+    throw new ScriptError(`--${name} needs a whole number of 1 or more, not "${text}"`);
   return value;
 };
 
@@ -66,7 +66,9 @@ main(async () => {
       summary.push(`  run ${n}: seed ${seed}, ${result.code === 0 ? 'passed' : 'FAILED'}; kills: ${kills.join(', ')}`);
       if (result.code !== 0) {
         info(summary.join('\n'));
-        throw new Stop(`chaos run ${n} (seed ${seed}) failed: its report is above; CHAOS_SEED=${seed} repeats it`);
+        throw new ScriptError(
+          `chaos run ${n} (seed ${seed}) failed: its report is above; CHAOS_SEED=${seed} repeats it`,
+        );
       }
     }
     info(`chaos: ${runs} run(s) in a row passed in ${formatDuration(Date.now() - began)}\n${summary.join('\n')}`);

@@ -12,7 +12,7 @@ import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './l
 import { parseReplicas } from './lib/replicas.ts';
 import { goRuntimeEnv, infraPorts, repoRoot, runDir } from './lib/runtime.ts';
 import { type Credentials, sessionCredentials } from './lib/tokens.ts';
-import { info, main, Stop, sinceStart, warn } from './lib/ui.ts';
+import { info, main, ScriptError, sinceStart, warn } from './lib/ui.ts';
 
 const pidFile = join(runDir, 'pids.json');
 
@@ -73,8 +73,8 @@ main(async () => {
   for (const app of runFile.apps) {
     for (const port of [app.appPort, app.daprHttpPort, app.daprGrpcPort]) {
       if (await isListening(port)) {
-        throw new Stop(
-          `port ${port} (${app.appId}) is in use: is another npm start running? Stop it or free the port.`,
+        throw new ScriptError(
+          `port ${port} (${app.appId}) is in use: is another npm start running? ScriptError it or free the port.`,
         );
       }
     }
@@ -141,7 +141,7 @@ main(async () => {
           async () =>
             (await httpOk(`http://127.0.0.1:${app.daprHttpPort}/v1.0/healthz`)) &&
             (await httpOk(`http://127.0.0.1:${app.appPort}${runFile.appHealthCheckPath}`)),
-          { timeoutMs: 90_000, alive: daprRun?.deathNote },
+          { timeoutMs: 90_000, alive: daprRun?.exitReason },
         ),
       ),
     );
@@ -152,7 +152,7 @@ main(async () => {
       recordPids([...infra.started, daprRun], extra);
     }
   } catch (error) {
-    if (error instanceof Stop) process.stderr.write(`✗ ${error.message}\n`);
+    if (error instanceof ScriptError) process.stderr.write(`✗ ${error.message}\n`);
     await shutdown('start-up failed', 1);
     return;
   }

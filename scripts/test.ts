@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
 import { run } from './lib/proc.ts';
 import { repoRoot, runDir } from './lib/runtime.ts';
-import { formatDuration, info, main, Stop, step } from './lib/ui.ts';
+import { formatDuration, info, main, ScriptError, step } from './lib/ui.ts';
 import { countReport, type VitestReport } from './lib/vitestReport.ts';
 
 function readReport(path: string): VitestReport | undefined {
@@ -76,5 +76,5 @@ main(async () => {
 
   info(`npm test took ${formatDuration(Date.now() - began)}`);
   info(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
-  if (!ok) throw new Stop('tests failed');
+  if (!ok) throw new ScriptError('tests failed');
 });

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { type BuildFailure, build, stop } from 'esbuild';
 import { readDaprRunFile } from './daprfile.ts';
 import { repoRoot } from './runtime.ts';
-import { Stop } from './ui.ts';
+import { ScriptError } from './ui.ts';
 
 export interface BuildTarget {
   /** The TypeScript entry point, e.g. services/inventory/src/server.ts. */
@@ -36,7 +36,7 @@ export function buildTargets(daprFile = join(repoRoot, 'dapr.yaml')): BuildTarge
 export async function buildServices(targets = buildTargets()): Promise<void> {
   for (const { source } of targets) {
     if (!existsSync(source)) {
-      throw new Stop(`dapr.yaml runs a bundle of ${relative(repoRoot, source)}, which is missing`);
+      throw new ScriptError(`dapr.yaml runs a bundle of ${relative(repoRoot, source)}, which is missing`);
     }
   }
   try {
@@ -63,7 +63,7 @@ export async function buildServices(targets = buildTargets()): Promise<void> {
     const lines = errors.map(({ text, location }) =>
       location ? `${location.file.split(sep).join('/')}:${location.line}: ${text}` : text,
     );
-    throw new Stop(`the services do not compile:\n  ${lines.join('\n  ')}`);
+    throw new ScriptError(`the services do not compile:\n  ${lines.join('\n  ')}`);
   } finally {
     // esbuild keeps a compiler process beside ours (~20 MB) for later calls; `npm start` makes none.
     await stop();

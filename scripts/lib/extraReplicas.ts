@@ -56,7 +56,7 @@ export async function startExtraReplicas(
       });
       await waitFor(name, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz`), {
         timeoutMs: 90_000,
-        alive: process_.deathNote,
+        alive: process_.exitReason,
       });
       return { name, appPort: ports.appPort, services: [process_, daprd] };
     }),

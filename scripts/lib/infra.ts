@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpOk, isListening, redisAnswers, Service, waitFor } from './proc.ts';
 import { daprBin, goRuntimeEnv, zipkinJar } from './runtime.ts';
-import { info, Stop } from './ui.ts';
+import { info, ScriptError } from './ui.ts';
 
 export interface InfraPorts {
   redis: number;
@@ -62,7 +62,7 @@ export class Infra {
       env: goRuntimeEnv(),
     });
     this.started.push(service);
-    await waitFor(name, ready, { timeoutMs, alive: service.deathNote });
+    await waitFor(name, ready, { timeoutMs, alive: service.exitReason });
     this.say(`✓ ${name} started (pid ${service.pid}, log ${service.logFile})`);
     return service;
   }
@@ -74,7 +74,7 @@ export class Infra {
       this.say(`✓ ${name} already answering on :${port} (reused)`);
       return true;
     }
-    throw new Stop(`port ${port}, which ${name} needs, is taken by another program: stop it or free the port.`);
+    throw new ScriptError(`port ${port}, which ${name} needs, is taken by another program: stop it or free the port.`);
   }
 
   private async startRedis(port: number): Promise<void> {

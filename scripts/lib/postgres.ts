@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, isExecutable, mustRun, run, Service, signalGroup, waitFor } from './proc.ts';
-import { Stop } from './ui.ts';
+import { ScriptError } from './ui.ts';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
 /** The server refuses to run as root: when we are root, it runs as Debian's `postgres` system user. */
@@ -43,7 +43,7 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
 async function serverUserIds(): Promise<{ uid: number; gid: number }> {
   const [uid, gid] = [await run('id', ['-u', SERVER_USER]), await run('id', ['-g', SERVER_USER])];
   if (uid.code !== 0 || gid.code !== 0) {
-    throw new Stop(
+    throw new ScriptError(
       `PostgreSQL refuses to run as root and there is no \`${SERVER_USER}\` user to run it as: install Debian's postgresql package (it creates the user), or run the tests as another user.`,
     );
   }
@@ -150,7 +150,7 @@ export class PostgresCluster {
     await waitFor(
       'postgres',
       async () => (await run(ready, ['-q', '-h', this.dir, '-p', String(this.port)])).code === 0,
-      { timeoutMs: 30_000, alive: this.server.deathNote },
+      { timeoutMs: 30_000, alive: this.server.exitReason },
     );
   }
 

@@ -35,8 +35,8 @@ describe('Service', () => {
       ].join(';');
       const service = new Service('demo', process.execPath, ['-e', script], join(dir, 'demo.log'));
       await new Promise<void>((resolve) => service.child.once('close', () => resolve()));
-      expect(service.deathNote()).toMatch(/^demo exited \(code 3\); see .*demo\.log; its last lines:\n/);
-      expect(service.deathNote()).toContain('address already in use');
+      expect(service.exitReason()).toMatch(/^demo exited \(code 3\); see .*demo\.log; its last lines:\n/);
+      expect(service.exitReason()).toContain('address already in use');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@ import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Stop } from './ui.ts';
+import { ScriptError } from './ui.ts';
 
 export interface RunResult {
   code: number;
@@ -42,7 +42,7 @@ export async function mustRun(command: string, args: string[], options: Paramete
   const result = await run(command, args, options);
   if (result.code !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
-    throw new Stop(`\`${command} ${args.join(' ')}\` failed (exit ${result.code}):\n${tail}`);
+    throw new ScriptError(`\`${command} ${args.join(' ')}\` failed (exit ${result.code}):\n${tail}`);
   }
   return result;
 }
@@ -120,10 +120,10 @@ export async function waitFor(
   while (Date.now() < deadline) {
     if (await check()) return;
     const died = options.alive?.();
-    if (died) throw new Stop(`${what}: ${died}`);
+    if (died) throw new ScriptError(`${what}: ${died}`);
     await sleep(options.intervalMs ?? 200);
   }
-  throw new Stop(`${what} did not become ready within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`);
+  throw new ScriptError(`${what} did not become ready within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`);
 }
 
 /** How much of a service's latest output it keeps in memory. */
@@ -178,7 +178,7 @@ export class Service {
   }
 
   /** A reason when the process is gone, for `waitFor(..., { alive })`. */
-  deathNote = (): string | undefined => {
+  exitReason = (): string | undefined => {
     if (!this.exited) return undefined;
     const last = this.tail.trimEnd().split('\n').slice(-3).join('\n  ');
     return `${this.name} exited (code ${this.exitCode}); see ${this.logFile}${last ? `; its last lines:\n  ${last}` : ''}`;

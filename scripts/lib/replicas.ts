@@ -1,7 +1,7 @@
 // REPLICAS: how many replicas of each app to run, each its own app process and its own daprd under the
 // same app id (the local form of a Deployment's pods). "2" gives every app two; "inventory:3,payments:2"
 // sets some apps and leaves the others at one.
-import { Stop } from './ui.ts';
+import { ScriptError } from './ui.ts';
 
 export const MAX_REPLICAS = 5;
 
@@ -12,7 +12,7 @@ export function parseReplicas(text: string | undefined, appIds: readonly string[
   const count = (value: string, what: string) => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1 || n > MAX_REPLICAS) {
-      throw new Stop(`REPLICAS: ${what} needs a whole number from 1 to ${MAX_REPLICAS}, not "${value}"`);
+      throw new ScriptError(`REPLICAS: ${what} needs a whole number from 1 to ${MAX_REPLICAS}, not "${value}"`);
     }
     return n;
   };
@@ -22,7 +22,8 @@ export function parseReplicas(text: string | undefined, appIds: readonly string[
   }
   for (const pair of spec.split(',')) {
     const [appId = '', value = ''] = pair.split(':').map((part) => part.trim());
-    if (!appIds.includes(appId)) throw new Stop(`REPLICAS: no app "${appId}" (the apps are ${appIds.join(', ')})`);
+    if (!appIds.includes(appId))
+      throw new ScriptError(`REPLICAS: no app "${appId}" (the apps are ${appIds.join(', ')})`);
     counts[appId] = count(value, appId);
   }
   return counts;

@@ -51,7 +51,7 @@ export async function startDaprd(
   });
   await waitFor(name, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz/outbound`), {
     timeoutMs: 60_000,
-    alive: daprd.deathNote,
+    alive: daprd.exitReason,
   });
   return daprd;
 }

@@ -260,7 +260,7 @@ export class TestStack {
     await waitFor(
       `${running.name}'s daprd and app together`,
       () => httpOk(`http://127.0.0.1:${running.ports.daprHttpPort}/v1.0/healthz`),
-      { timeoutMs: 30_000, alive: running.daprd?.deathNote },
+      { timeoutMs: 30_000, alive: running.daprd?.exitReason },
     );
   }
 
@@ -306,7 +306,7 @@ export class TestStack {
     });
     await waitFor(running.name, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {
       timeoutMs: 60_000,
-      alive: running.process.deathNote,
+      alive: running.process.exitReason,
     });
   }
 

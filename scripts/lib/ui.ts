@@ -1,8 +1,8 @@
 // Console output of the project's scripts: one line per step, elapsed time on long ones, and errors a
-// person can act on (a `Stop` is printed as its message alone, without a stack trace).
+// person can act on (a `ScriptError` is printed as its message alone, without a stack trace).
 import prettyMs from 'pretty-ms';
 
-export class Stop extends Error {}
+export class ScriptError extends Error {}
 
 const started = Date.now();
 
@@ -42,12 +42,12 @@ export async function step<T>(title: string, work: () => Promise<T>, tickSeconds
   }
 }
 
-/** The top level of every script: a `Stop` becomes one clear sentence and exit code 1. */
+/** The top level of every script: a `ScriptError` becomes one clear sentence and exit code 1. */
 export function main(run: () => Promise<void>): void {
   run().then(
     () => undefined,
     (error: unknown) => {
-      if (error instanceof Stop) process.stderr.write(`✗ ${error.message}\n`);
+      if (error instanceof ScriptError) process.stderr.write(`✗ ${error.message}\n`);
       else process.stderr.write(`✗ ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exit(1);
     },

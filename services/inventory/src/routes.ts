@@ -1,7 +1,7 @@
 import { NotFound, problems } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
-import { ReleaseRequest, ReleaseResult, ReserveRequest, ReserveResult } from '#shared/messages.ts';
-import { OrderParams, ReservationView, StockView } from './schemas.ts';
+import { OrderParams, ReleaseRequest, ReleaseResult, ReserveRequest, ReserveResult } from '#shared/messages.ts';
+import { ReservationView, StockView } from './schemas.ts';
 import type { Stock } from './stock.ts';
 
 export function registerRoutes(app: ServiceApp, stock: Stock): void {

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ItemName, OrderId } from '#shared/messages.ts';
 
 export const StockView = z.object({ stock: z.record(ItemName, z.number().int()) });
-export const OrderParams = z.strictObject({ orderId: OrderId });
 export const ReservationView = z.object({
   orderId: OrderId,
   items: z.array(ItemName),

@@ -5,24 +5,17 @@ import { z } from 'zod';
 import { DaprError } from '#shared/dapr.ts';
 import { Problem, Unavailable } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
-import { OrderId } from '#shared/messages.ts';
+import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import { type Catchup, type ReadModel, summarize } from './readModel.ts';
 import { registerSubscription } from './subscription.ts';
 
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 
-/** As orderprocessing takes it: the approver is the one the bearer token belongs to; `approver` may name them. */
-export const ApprovalDecision = z.strictObject({
-  approver: z.string().trim().min(1).max(64).optional(),
-  approved: z.boolean(),
-});
-export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
-
 /** The approval API of orderprocessing (through Dapr service invocation by default). */
 export interface OrdersApi {
   /** `authorization` is the approver's own header (Bearer token), passed on as it came. */
-  approve(orderId: string, decision: ApprovalDecision, authorization?: string): Promise<{ message?: string }>;
+  approve(orderId: string, decision: ApprovalRequest, authorization?: string): Promise<{ message?: string }>;
 }
 
 export interface NotificationsDeps {
@@ -30,8 +23,6 @@ export interface NotificationsDeps {
   live: LiveUpdates;
   orders: OrdersApi;
 }
-
-const OrderParams = z.object({ orderId: OrderId });
 
 /** An SSE cursor as sent back in Last-Event-ID (or `?after=`): the `at` of an event, or undefined. */
 function parseCursor(text: string | null | undefined): number | undefined {
@@ -82,7 +73,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
   // 401 / 403 / 404 / 409 / 422 and its message. This service holds no approval rights of its own.
   app.post(
     '/api/orders/:orderId/approve',
-    { schema: { params: OrderParams, body: ApprovalDecision } },
+    { schema: { params: OrderParams, body: ApprovalRequest } },
     async (request, reply) => {
       const { orderId } = request.params;
       try {

@@ -8,7 +8,7 @@
 // what the failed save did write is found there, whatever part of it that was.
 
 import type { SaveItem } from '#shared/dapr.ts';
-import { GroupCommit, KeyedLanes } from '#shared/lanes.ts';
+import { GroupCommit, KeyedMutex } from '#shared/lanes.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
 import { KIND_ORDER } from './orderState.ts';
@@ -44,7 +44,7 @@ export function compareEvents(a: StoredEvent, b: StoredEvent): number {
 
 export class TimelineWriter {
   /** Writes of one order's timeline outside a batch take turns, so they do not collide on its ETag. */
-  private readonly lanes = new KeyedLanes();
+  private readonly perOrder = new KeyedMutex();
   private readonly batches: GroupCommit<Notification, Stored | Error>;
 
   constructor(
@@ -115,7 +115,7 @@ export class TimelineWriter {
   /** One notification, read-modify-write of its timeline with ETag retries. */
   private addAlone(notification: Notification): Promise<Stored | Error> {
     const { orderId } = notification;
-    return this.lanes
+    return this.perOrder
       .run(orderId, () =>
         updateState<OrderTimeline, Stored>(this.store, timelineKey(orderId), (timeline) => {
           const stored = this.added(orderId, timeline, notification);

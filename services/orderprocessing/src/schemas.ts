@@ -10,15 +10,6 @@ export const OrderRequest = z.strictObject({
 });
 export type OrderRequest = z.infer<typeof OrderRequest>;
 
-export const ApprovalRequest = z.strictObject({
-  /** Optional: the approver is the one the bearer token belongs to; a different name here is refused. */
-  approver: z.string().trim().min(1).max(64).optional(),
-  approved: z.boolean(),
-});
-export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
-
-export const OrderParams = z.strictObject({ id: z.string().min(1).max(200) });
-
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z.string().trim().min(1).max(200).optional(),
 });

@@ -2,11 +2,11 @@ import type { WorkflowActivityContext } from '@dapr/dapr';
 import { describe, expect, it } from 'vitest';
 import { DaprError } from '#shared/dapr.ts';
 import type { Notification } from '#shared/messages.ts';
-import { createActivities, type News, type Sidecar } from '../src/workflow/activities.ts';
+import { createActivities, type PendingNotification, type Sidecar } from '../src/workflow/activities.ts';
 import { PermanentError, TransientError } from '../src/workflow/retry.ts';
 
 const context = {} as WorkflowActivityContext;
-const news = (kind: Notification['kind']): News => ({
+const news = (kind: Notification['kind']): PendingNotification => ({
   id: `order_a_12345:${kind}`,
   orderId: 'order_a_12345',
   kind,

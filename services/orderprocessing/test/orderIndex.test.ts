@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notification } from '#shared/messages.ts';
 import { FakeState, touches, yieldToOthers } from '../../shared/test/fakeState.ts';
 import { listOrders } from '../src/orderIndex/listing.ts';
-import { advanceRecord, changeRunning, type IndexedOrder, newRecord } from '../src/orderIndex/model.ts';
+import { advanceRecord, type IndexedOrder, newRecord, runningEntryAfter } from '../src/orderIndex/model.ts';
 import {
   type Bucket,
   bucketKey,
@@ -84,15 +84,18 @@ describe('a record', () => {
 
 describe('a running-set entry', () => {
   it('is added when received, follows the approval wait, and is removed at the end', () => {
-    const added = changeRunning(undefined, step(ID, 'received', 0));
+    const added = runningEntryAfter(undefined, step(ID, 'received', 0));
     expect(added).toEqual({ createdAt: T0 });
-    expect(changeRunning(added ?? undefined, step(ID, 'stock_reserved', 100))).toBeUndefined();
-    const waiting = changeRunning(added ?? undefined, step(ID, 'waiting_for_approval', 200, { deadline: at(9000) }));
+    expect(runningEntryAfter(added ?? undefined, step(ID, 'stock_reserved', 100))).toBeUndefined();
+    const waiting = runningEntryAfter(
+      added ?? undefined,
+      step(ID, 'waiting_for_approval', 200, { deadline: at(9000) }),
+    );
     expect(waiting).toEqual({ createdAt: T0, waitingSince: T0 + 200, deadline: T0 + 9000 });
-    const approved = changeRunning(waiting ?? undefined, step(ID, 'approved', 1200));
+    const approved = runningEntryAfter(waiting ?? undefined, step(ID, 'approved', 1200));
     expect(approved).toEqual({ createdAt: T0, waitingSince: T0 + 200, waitedMs: 1000 });
-    expect(changeRunning(approved ?? undefined, step(ID, 'waiting_for_approval', 1300))).toBeUndefined();
-    expect(changeRunning(approved ?? undefined, step(ID, 'shipped', 1500))).toBeNull();
+    expect(runningEntryAfter(approved ?? undefined, step(ID, 'waiting_for_approval', 1300))).toBeUndefined();
+    expect(runningEntryAfter(approved ?? undefined, step(ID, 'shipped', 1500))).toBeNull();
   });
 });
 

@@ -38,13 +38,13 @@ describe('the OpenAPI document', () => {
     // Every route's error answers are in the document, as the one error handler sends them.
     const answers = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
     expect(answers('/orders', 'post')).toEqual(expect.arrayContaining(['202', '400', '422', '429', '503']));
-    expect(answers('/orders/{id}', 'get')).toEqual(expect.arrayContaining(['200', '404']));
-    expect(answers('/orders/{id}/approve', 'post')).toEqual(
+    expect(answers('/orders/{orderId}', 'get')).toEqual(expect.arrayContaining(['200', '404']));
+    expect(answers('/orders/{orderId}/approve', 'post')).toEqual(
       expect.arrayContaining(['202', '401', '403', '404', '409', '422']),
     );
-    expect(answers('/orders/{id}', 'delete')).toEqual(expect.arrayContaining(['200', '401', '404', '409']));
+    expect(answers('/orders/{orderId}', 'delete')).toEqual(expect.arrayContaining(['200', '401', '404', '409']));
     expect(answers('/orders', 'get')).toEqual(expect.arrayContaining(['200', '400', '401', '422']));
-    const problem = doc.paths['/orders/{id}/approve'].post.responses['409'].content['application/json'].schema;
+    const problem = doc.paths['/orders/{orderId}/approve'].post.responses['409'].content['application/json'].schema;
     expect(problem.required).toEqual(expect.arrayContaining(['statusCode', 'message']));
     const ui = await app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);

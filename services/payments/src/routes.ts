@@ -1,7 +1,7 @@
 import type { ServiceApp } from '#shared/http.ts';
-import { ChargeRequest, PaymentResult, RefundRequest } from '#shared/messages.ts';
+import { ChargeRequest, OrderParams, PaymentResult, RefundRequest } from '#shared/messages.ts';
 import type { Ledger } from './ledger.ts';
-import { LedgerView, OrderParams } from './schemas.ts';
+import { LedgerView } from './schemas.ts';
 
 export function registerRoutes(app: ServiceApp, ledger: Ledger): void {
   app.post('/charge', { schema: { body: ChargeRequest, response: { 200: PaymentResult } } }, (request) =>

@@ -2,7 +2,7 @@
 // each other (and lose their ETag check) when a few requests are in flight at once.
 
 /** Work for one key runs one at a time, in arrival order; other keys are not held up. */
-export class KeyedLanes {
+export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -9,6 +9,17 @@ export type ItemName = z.infer<typeof ItemName>;
 
 export const OrderId = z.string().regex(/^order_[a-z0-9]{1,64}_[a-z0-9]{5}$/, 'an order id such as order_riley_x7k2p');
 
+/** The path parameters of every route about one order. */
+export const OrderParams = z.strictObject({ orderId: OrderId });
+
+/** An approver's decision, as POST /orders/:orderId/approve takes it (and the page's proxy passes it on). */
+export const ApprovalRequest = z.strictObject({
+  /** Optional: the approver is the one the bearer token belongs to; a different name here is refused. */
+  approver: z.string().trim().min(1).max(64).optional(),
+  approved: z.boolean(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
 /** Money in dollars with at most two decimals. */
 export const Amount = z
   .number()

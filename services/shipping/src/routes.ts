@@ -1,8 +1,8 @@
 import { requireAdmin } from '#shared/auth.ts';
 import { NotFound, problems } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
-import { ShipRequest, ShipResult } from '#shared/messages.ts';
-import { OrderParams, ShippingStatus } from './schemas.ts';
+import { OrderParams, ShipRequest, ShipResult } from '#shared/messages.ts';
+import { ShippingStatus } from './schemas.ts';
 import type { Shipments } from './shipments.ts';
 
 const status = (active: boolean) => ({

@@ -105,7 +105,7 @@ export function advanceRecord(record: IndexedOrder, notification: Notification):
  * The running set's entry after `notification`: `undefined` to leave it as it is, `null` to remove it.
  * Only what the watchdog needs changes it: received (add), the approval wait (begins, ends), an ending.
  */
-export function changeRunning(
+export function runningEntryAfter(
   entry: RunningEntry | undefined,
   notification: Notification,
 ): RunningEntry | null | undefined {
@@ -131,7 +131,7 @@ export function changeRunning(
  * before the step, so that the steps in between leave the running set alone: an ending removes the entry,
  * and the approval wait changes it when it begins and when the first step after it ends it.
  */
-export function changesRunning(before: IndexedOrder, notification: Notification): boolean {
+export function mayChangeRunningEntry(before: IndexedOrder, notification: Notification): boolean {
   const { kind } = notification;
   if (kind === 'received' || kind === WAITING || ENDINGS[kind]) return true;
   return before.waitingSince !== undefined && before.waitedMs === undefined;

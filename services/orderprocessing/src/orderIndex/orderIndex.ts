@@ -25,14 +25,14 @@ import { isWatchdogFlag, type Notification, type NotificationKind, type Watchdog
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 import {
   advanceRecord,
-  changeRunning,
-  changesRunning,
   ENDINGS,
   type IndexedOrder,
   type IndexedStatus,
+  mayChangeRunningEntry,
   newRecord,
   type RunningEntry,
   rankOf,
+  runningEntryAfter,
   runningEntryOf,
 } from './model.ts';
 
@@ -157,7 +157,7 @@ export class OrderIndex {
     }
     const before = await this.advance(notification);
     // Most steps leave the running set as it is: only the approval wait and the end change it there.
-    if (before && changesRunning(before, notification)) await this.track(notification);
+    if (before && mayChangeRunningEntry(before, notification)) await this.track(notification);
     if (!before) {
       // The index never heard of this order (placed before it existed): file it under this step's time.
       const record = newRecord(notification);
@@ -165,7 +165,7 @@ export class OrderIndex {
       const [stored] = await Promise.all([
         this.createRecord(notification),
         this.file(notification),
-        running ? this.changeRunning(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
+        running ? this.updateRunningEntry(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
       ]);
       await this.fileUnderRecord(stored, notification);
     }
@@ -191,7 +191,7 @@ export class OrderIndex {
         ? { next: { ...current, status, updatedAt: new Date(now).toISOString() }, result: undefined }
         : { result: undefined },
     );
-    await this.changeRunning(id, () => null);
+    await this.updateRunningEntry(id, () => null);
   }
 
   /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
@@ -199,7 +199,7 @@ export class OrderIndex {
     await updateState<IndexedOrder, void>(this.store, recordKey(id), (current) =>
       current && !current.purged ? { next: { ...current, purged: true }, result: undefined } : { result: undefined },
     );
-    await this.changeRunning(id, () => null);
+    await this.updateRunningEntry(id, () => null);
   }
 
   async find(id: string): Promise<IndexedOrder | undefined> {
@@ -217,7 +217,7 @@ export class OrderIndex {
   /** Drops a running-set entry, or sets it anew from the record (the watchdog's repairs). */
   repairRunning(id: string, record: IndexedOrder | undefined): Promise<void> {
     const running = record && !record.purged && record.status === 'RUNNING';
-    return this.changeRunning(id, () => (running ? runningEntryOf(record) : null));
+    return this.updateRunningEntry(id, () => (running ? runningEntryOf(record) : null));
   }
 
   /** Notes a watchdog flag on the record and on the running entry. */
@@ -229,7 +229,7 @@ export class OrderIndex {
         const next = current && add(current);
         return next ? { next, result: undefined } : { result: undefined };
       }),
-      this.changeRunning(id, (entry) => (entry ? add(entry) : undefined)),
+      this.updateRunningEntry(id, (entry) => (entry ? add(entry) : undefined)),
     ]);
   }
 
@@ -342,10 +342,10 @@ export class OrderIndex {
       this.queueRemoval(orderId);
       return Promise.resolve();
     }
-    return this.changeRunning(orderId, (entry) => changeRunning(entry, notification));
+    return this.updateRunningEntry(orderId, (entry) => runningEntryAfter(entry, notification));
   }
 
-  private changeRunning(id: string, change: (entry: RunningEntry | undefined) => RunningEntry | null | undefined) {
+  private updateRunningEntry(id: string, change: (entry: RunningEntry | undefined) => RunningEntry | null | undefined) {
     const shard = shardOf(id, this.shards);
     const removals = this.takeRemovals(shard);
     return this.running.update(runningKey(shard), (current) => {

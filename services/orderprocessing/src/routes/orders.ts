@@ -4,16 +4,9 @@ import { trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { Problem, problems } from '#shared/errors.ts';
+import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
 import type { DecisionOutcome } from '../orderService.ts';
-import {
-  ApprovalRequest,
-  IdempotencyHeaders,
-  Message,
-  OrderAccepted,
-  OrderParams,
-  OrderRequest,
-  OrderView,
-} from '../schemas.ts';
+import { IdempotencyHeaders, Message, OrderAccepted, OrderRequest, OrderView } from '../schemas.ts';
 import { newWorkflowTrace, traceIdOf } from '../workflow/tracing.ts';
 
 export interface OrderRoutesOptions {
@@ -63,10 +56,10 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   );
 
   app.get(
-    '/orders/:id',
+    '/orders/:orderId',
     { schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 503) } } },
     async (request) => {
-      const found = await orders.view(request.params.id);
+      const found = await orders.view(request.params.orderId);
       const traceId = traceIdOf(found.trace);
       if (!traceId) return found.view;
       const trace_url = `${options.zipkinUrl.replace(/\/$/, '')}/zipkin/traces/${traceId}`;
@@ -75,7 +68,7 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   );
 
   app.post(
-    '/orders/:id/approve',
+    '/orders/:orderId/approve',
     {
       schema: {
         params: OrderParams,
@@ -84,7 +77,7 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const { orderId: id } = request.params;
       const approver = authenticateApprover(request, options.approvers);
       const claimed = request.body.approver;
       if (claimed && claimed.toLowerCase() !== approver.name.toLowerCase()) {
@@ -97,10 +90,10 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   );
 
   app.post(
-    '/orders/:id/cancel',
+    '/orders/:orderId/cancel',
     { schema: { params: OrderParams, response: { 202: Message, ...problems(401, 404, 409, 422, 503) } } },
     async (request, reply) => {
-      const { id } = request.params;
+      const { orderId: id } = request.params;
       const approver = authenticateApprover(request, options.approvers);
       const outcome = await orders.cancel(id, approver.name);
       return reply.code(202).send({ message: decisionMessage(`cancellation by ${approver.name}`, id, outcome) });
@@ -109,14 +102,14 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
 
   // Dapr refuses to reuse an instance id until its history is purged: operators free finished ones.
   app.delete(
-    '/orders/:id',
+    '/orders/:orderId',
     {
       preHandler: requireAdmin(options.adminToken),
       schema: { params: OrderParams, response: { 200: Message, ...problems(401, 404, 409, 422, 503) } },
     },
     async (request) => {
-      await orders.purge(request.params.id);
-      return { message: `order ${request.params.id} purged` };
+      await orders.purge(request.params.orderId);
+      return { message: `order ${request.params.orderId} purged` };
     },
   );
 };

@@ -20,13 +20,13 @@ import { classify } from './retry.ts';
 export type Sidecar = Pick<DaprHttpClient, 'invoke' | 'publish'>;
 
 /** A notification as the workflow writes it; the activity stamps the time when it publishes it. */
-export type News = Omit<Notification, 'time'>;
+export type PendingNotification = Omit<Notification, 'time'>;
 
 /** A step's request together with the notifications it publishes: before its call, and once it succeeded. */
 export interface Step<Request> {
   request: Request;
-  before?: News;
-  after?: News;
+  before?: PendingNotification;
+  after?: PendingNotification;
 }
 
 export interface ActivityDependencies {
@@ -46,7 +46,7 @@ async function classified<T>(work: () => Promise<T>): Promise<T> {
 
 export function createActivities({ dapr, onNotification }: ActivityDependencies) {
   /** Publishes one notification (its id is stable, so a retried step's second copy is dropped downstream). */
-  async function announce(news: News | undefined): Promise<void> {
+  async function publishNotification(news: PendingNotification | undefined): Promise<void> {
     if (!news) return;
     const notification: Notification = { ...news, time: new Date().toISOString() };
     await Promise.all([dapr.publish(NOTIFICATIONS_TOPIC, notification), onNotification?.(notification)]);
@@ -64,13 +64,13 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
     ) =>
     (_: WorkflowActivityContext, { request, before, after }: Step<Request>): Promise<Result> =>
       classified(async () => {
-        const [, result] = await Promise.all([announce(before), call(request)]);
-        if (succeeded(result)) await announce(after);
+        const [, result] = await Promise.all([publishNotification(before), call(request)]);
+        if (succeeded(result)) await publishNotification(after);
         return result;
       });
 
   return {
-    notify: (_: WorkflowActivityContext, news: News) => classified(() => announce(news)),
+    notify: (_: WorkflowActivityContext, news: PendingNotification) => classified(() => publishNotification(news)),
 
     reserveInventory: step(
       (request: ReserveRequest) => dapr.invoke<ReserveResult>('inventory', 'reserve', request),

@@ -6,7 +6,7 @@
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import type { NotificationKind } from '#shared/messages.ts';
 import type { OrderRequest, OrderResult } from '../schemas.ts';
-import type { ActivityInput, ActivityName, ActivityOutput, News } from './activities.ts';
+import type { ActivityInput, ActivityName, ActivityOutput, PendingNotification } from './activities.ts';
 import { callWithRetry, type RetryPolicy } from './retry.ts';
 import { Saga } from './saga.ts';
 import type { WorkflowTrace } from './tracing.ts';
@@ -62,7 +62,7 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
   // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
   // one on its own, for the paths where no step follows.
-  const news = (kind: NotificationKind, text: string, result?: OrderResult): News => ({
+  const news = (kind: NotificationKind, text: string, result?: OrderResult): PendingNotification => ({
     id: `${orderId}:${kind}`,
     orderId,
     kind,
@@ -97,7 +97,7 @@ export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): S
   }
 
   // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
-  let approved: News | undefined;
+  let approved: PendingNotification | undefined;
   if (order.total >= APPROVAL_THRESHOLD) {
     const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
     yield* run('notify', {
