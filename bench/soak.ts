@@ -67,14 +67,22 @@ const stack = new TestStack({
 });
 const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 
+/** Answers of 503 ("try again in a moment") that a call was tried again after, as a patient client would. */
+const unavailable: string[] = [];
+
 async function call<T>(appId: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const answer = await request(`${stack.url(appId)}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    dispatcher: agent,
-  });
-  return { status: answer.statusCode, body: (await answer.body.json()) as T };
+  for (let attempt = 1; ; attempt++) {
+    const answer = await request(`${stack.url(appId)}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher: agent,
+    });
+    const parsed = (await answer.body.json()) as T;
+    if (answer.statusCode !== 503 || attempt >= 3) return { status: answer.statusCode, body: parsed };
+    unavailable.push(`${path}: ${(parsed as { message?: string }).message}`);
+    await sleep(200);
+  }
 }
 
 /** One order: one in ten is big and approved at once (a decision kept until its wait begins). */
@@ -208,6 +216,7 @@ main(async () => {
       orders: ids.length,
       errors,
       problems,
+      unavailable,
       streamAtCap: atCap,
       rows,
       samples,
@@ -216,8 +225,9 @@ main(async () => {
     writeFileSync(join(settings.resultsDir, `soak-${stamp}.svg`), chart(samples, rows, `soak ${stamp}`));
     const commit = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot })).stdout.trim();
     info(
-      `\nsoak report (${stamp}, code ${commit}): ${ids.length} orders, ${errors.length} errors, ${problems.length} orders wrong`,
+      `\nsoak report (${stamp}, code ${commit}): ${ids.length} orders, ${errors.length} errors, ${problems.length} orders wrong, ${unavailable.length} answers of 503 tried again`,
     );
+    for (const line of [...new Set(unavailable)].slice(0, 5)) info(`  503: ${line}`);
     info(table(rows));
     info(`stream at its cap (${settings.streamCap}): ${atCap ? '✓' : '✗'}`);
     info(`written: ${join(settings.resultsDir, `soak-${stamp}.json`)} and .svg`);

@@ -31,8 +31,9 @@ export interface WorkflowGateway {
 
 /** The sidecar is down or restarting: worth another try in a moment. */
 export class EngineUnavailable extends Unavailable {
-  constructor() {
+  constructor(cause?: unknown) {
     super('the workflow engine is not reachable right now; try again in a moment');
+    this.cause = cause;
   }
 }
 
@@ -60,7 +61,7 @@ async function engineCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isTransient(error)) throw new EngineUnavailable();
+    if (isTransient(error)) throw new EngineUnavailable(error);
     throw error;
   }
 }

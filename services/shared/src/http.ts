@@ -85,6 +85,8 @@ export function createServiceApp(options: ServiceAppOptions) {
     // The domain's answers (not found, conflict, unavailable…) carry their kind; Fastify's own (a body
     // too large, malformed JSON, a rate limit) their status. Anything else is a bug: 500, said vaguely.
     if (error instanceof Problem) {
+      // Worth a line for operators: what the service could not reach, and why.
+      if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error }, error.message);
       return reply.code(error.statusCode).send({ statusCode: error.statusCode, message: error.message });
     }
     const status = error.statusCode ?? 500;
