@@ -1,18 +1,7 @@
-// The engine's floor: a workflow with as many `callActivity` steps as an auto-approved order, each one a
-// no-op in this process. bench/run.ts runs this file as its own app (`benchfloor`) beside its own sidecar,
-// started with the stack's flags (same placement, scheduler, components and Redis state store), so the
-// difference between the floor and an order is what the order's own work costs.
-//
-// Beside it, the floor plus an order's Dapr calls (`benchCalls`): the same steps, each making the calls an
-// order's step makes through the sidecars (one service invocation, its notifications published), but to
-// the cheapest route each service has (GET /healthz) and to a topic nobody subscribes to. No order can
-// cost less than that with the services and notifications the system is made of, so it shows how close
-// to the floor an order could come at best.
-//
-// Run as a process: DAPR_HTTP_PORT, DAPR_GRPC_PORT and DAPR_API_TOKEN (when the sidecar wants one)
-// describe the sidecar. The SDK's worker is set up as orderprocessing sets up its own (the same widened
-// work-item limits, WORKFLOW_CONCURRENCY with the same default; the SDK's console lines routed away the
-// same way, warnings and errors kept), so that both sides pay the same SDK costs.
+// The engine's floor (a workflow of as many no-op `callActivity` steps as an auto-approved order) and the
+// floor plus an order's Dapr calls with empty handlers, run by bench/run.ts as an app of their own beside
+// their own sidecar: the difference to an order is what the order's own work costs (docs/architecture.md,
+// "The benchmark").
 
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';

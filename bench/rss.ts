@@ -1,12 +1,6 @@
-// Memory and CPU of every process of the stack, from /proc: resident set size (of the process and all its
-// descendants) sampled every 250 ms keeping the peaks, the stack's proportional set size every second
-// during a phase, and CPU time (utime + stime) per phase. Linux only; elsewhere the figures stay empty.
-//
-// The sampler shares the load generator's event loop with the completions it times, so it keeps its work
-// there small: RSS comes from /proc/<pid>/statm (a few µs a process), each process's descendants are
-// looked up every 2 s and at phase boundaries rather than on every sample (a read per thread), and
-// smaps_rollup, for which the kernel walks page tables (1–2 ms a process, ~20 ms for the stack), is read
-// every second instead of every sample, in libuv's threads.
+// Memory and CPU of every process of the stack, from /proc (Linux only): RSS peaks sampled every 250 ms,
+// the stack's PSS every second, CPU time per phase. It shares the load generator's event loop, so it keeps
+// its work there small (docs/architecture.md, "The benchmark").
 
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -1,19 +1,8 @@
-// `npm run bench`: orders per second and latency against the engine's own floor, in one run.
+// `npm run bench`: orders per second and latency against the engine's own floor, in one run, on a private
+// stack; prints a table and writes bench/results/ and the README's Benchmark section. What it measures and
+// its knobs: the README's "Benchmark" and docs/architecture.md, "The benchmark".
 //
-// Starts a private stack on free loopback ports (like the integration tests: its own Redis, placement,
-// scheduler, five daprd and five apps), plus the floor: a workflow of as many no-op `callActivity` steps
-// as an auto-approved order, on a sidecar of its own beside the same state store, and the floor plus an
-// order's Dapr calls with empty handlers (bench/floor.ts), the best an order could do. After a warm-up,
-// each runs at 1 in flight (latency) and at a sustained load (throughput), while the RSS and CPU of every
-// process are sampled. Prints a table, writes bench/results/ and the README's Benchmark section.
-// Bounded in count and time; stops every process it started, also on failure and Ctrl+C.
-//
-//   npm run bench -- --concurrency 30 --duration 30s      (or BENCH_CONCURRENCY, BENCH_DURATION)
-//   other knobs: --latency-count 50, --warmup-count 50, --timeout 30s, --floor-steps 3, --keep-logs,
-//   --cpu-prof <dir> (V8 CPU profiles of the five apps), --no-readme, --results-dir <dir> (instead of
-//   bench/results), and for experiments
-//   --app-env <app>:<NAME>=<value> (repeatable; recorded in the results) and --tracing (every span
-//   sampled into a private Zipkin; a standard run traces nothing, as production sampling would mostly not)
+//   npm run bench -- [--concurrency 30] [--duration 30s] [--latency-count 50] [--no-readme] [--tracing] …
 
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';

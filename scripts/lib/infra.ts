@@ -125,18 +125,13 @@ export class Infra {
       '--healthz-port': String(healthz),
       '--metrics-port': String(metrics),
       '--override-broadcast-host-port': `localhost:${port}`,
-      // etcd holds every Raft entry since its last snapshot in memory, and Dapr's default snapshots every
-      // 100,000 of them: each workflow step writes jobs, so the scheduler grew by ~190 MB in 30 s of the
-      // benchmark. etcd's own former default bounds that.
+      // Dapr's etcd defaults are sized for a cluster's volume; every workflow step writes and deletes jobs,
+      // so on one machine they let the scheduler grow without end. Snapshots every 10,000 entries, one
+      // minute of history, two write-ahead logs and snapshots keep it bounded (measured: the README's
+      // "What is kept, and for how long", bench/results/experiments.md).
       '--etcd-snapshot-count': '10000',
-      // Dapr 1.18 keeps the last 1,000,000 revisions of etcd's history (sized for a cluster's 16 GiB
-      // volume), and every workflow step writes and deletes jobs: under load the scheduler grew without
-      // end (114 → 483 MB in 5 min). One minute of history is plenty for one local scheduler, whose
-      // watchers are never a minute behind: it levels off near 280 MB.
       '--etcd-compaction-mode': 'periodic',
       '--etcd-compaction-retention': '1m',
-      // etcd keeps 10 write-ahead logs of 64 MB each and 10 snapshots by default: the data directory grew
-      // by 64 MB steps through a 10-minute soak (122 → 263 MB). Two of each are enough for one scheduler.
       '--etcd-max-wals': '2',
       '--etcd-max-snapshots': '2',
     };

@@ -1,24 +1,7 @@
-// The order timeline read model (the query side of CQRS), kept in the state store so that a restart
-// loses nothing. Two kinds of keys:
-//
-//   timeline:<orderId>  the order's notifications in workflow order, each once (the dedupe happens here,
-//                       by the notification's stable id), each with `at`, the time this service first
-//                       stored it. Written first. One key per order, so the hot path has no global key.
-//   orders:recent       a bounded index of order summaries (state, customer, deadline, version): every
-//                       order waiting for approval (up to maxPending) and the maxRecent most recently
-//                       updated others, plus `evictedUpTo`, the newest `at` ever dropped from it. Written
-//                       second, by a group commit: one write carries every summary that arrived meanwhile.
-//
-// Redis transactions do not roll back, so no write relies on another one: a crash after the timeline
-// write and before the index write leaves a timeline that already holds the notification, and the
-// redelivery (Dapr gets no SUCCESS, so it redelivers) finds it there, writes nothing to the timeline and
-// brings the index up to date. A summary only replaces an older one (by version, the number of events,
-// which only grows), so index writes arriving out of order cannot go backwards.
-//
-// Live clients replay by `at`: an SSE event's id is its `at` (stored, so it survives restarts), and a
-// reconnect with Last-Event-ID gets every event stored since, with a margin for writes in flight
-// (duplicates are fine, the page dedupes by notification id). When the index may have dropped an order
-// touched since then (`evictedUpTo`), the client gets a full snapshot instead.
+// The read model behind the live page (the query side of CQRS), in the state store: one timeline per order
+// (`timeline:<orderId>`, each notification once, by its id) and a bounded index of recent orders
+// (`orders:recent`, one group-committed write per burst). No write relies on another one, so a crash
+// between them is repaired by the redelivery: docs/architecture.md, "The read model".
 
 import pMap from 'p-map';
 import { GroupCommit } from '#shared/lanes.ts';

@@ -1,11 +1,7 @@
-// The timelines (`timeline:<orderId>`) of the read model, written in batches: the notifications that
-// arrive together (a bulk delivery's messages are recorded in the same tick) are stored with one bulk read
-// of their orders' timelines and one save of those that changed, instead of a read and a write each.
-//
-// A save that fails, because another writer changed a timeline first or the store failed, is not retried
-// as a batch: each of its notifications is then stored on its own, with its own ETag retries. That is safe
-// because storing a notification twice changes nothing (a timeline holds each notification id once), so
-// what the failed save did write is found there, whatever part of it that was.
+// The read model's timelines, written in batches: the notifications that arrive together are stored with
+// one bulk read of their orders' timelines and one save of those that changed. A save that fails is not
+// retried as a batch: each notification is stored alone again, which is safe because storing one twice
+// changes nothing (docs/architecture.md, "The read model").
 
 import type { SaveItem } from '#shared/dapr.ts';
 import { GroupCommit, KeyedMutex } from '#shared/lanes.ts';

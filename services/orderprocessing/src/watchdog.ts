@@ -1,12 +1,7 @@
-// The stuck-order watchdog (an SLA monitor). On an interval it reads the index's running set and flags:
-//   stalled                 an order RUNNING for longer than WATCHDOG_STALLED_AFTER, not counting the time
-//                           it waited for approval (or still waiting long after its deadline: the timer
-//                           that should have ended it did not fire);
-//   approval_deadline_near  an order still waiting for approval WATCHDOG_APPROVAL_WARNING before its
-//                           deadline (or halfway through its wait, when the whole wait is shorter).
-// Each order is flagged at most once per reason: the flag is claimed with a first-write key, so replicas
-// running the same watchdog do not flag twice, then published as a notification (a stable id, so a
-// repeat is dropped downstream) and noted on the index record, where GET /orders shows it.
+// The stuck-order watchdog (an SLA monitor): on an interval it reads the index's running set and flags an
+// order `stalled` (running too long, its approval wait not counted) or `approval_deadline_near`. Each flag
+// is claimed with a create-only key first, so replicas never flag an order twice (README, "The stuck-order
+// watchdog").
 import type { FastifyBaseLogger } from 'fastify';
 import prettyMs from 'pretty-ms';
 import type { Notification, WatchdogFlag } from '#shared/messages.ts';

@@ -1,15 +1,7 @@
-// OpenTelemetry for a service, preloaded before the app (`node --import ../shared/dist/instrument.js
-// dist/server.js`, as dapr.yaml runs their bundles) so that `http` is instrumented before Fastify loads it.
-//
-// Lean on purpose (CPU per order is benchmarked): incoming HTTP (one server span per request, W3C
-// `traceparent` taken from the caller) and outgoing undici calls (`request` and `fetch`: one client span
-// per call to the sidecar, with `traceparent` added, which daprd passes on through service invocation and
-// into pub/sub CloudEvents).
-// No gRPC instrumentation (the workflow worker's stream lives for hours), no fs, dns or net.
-//
-// Standard switches: OTEL_SDK_DISABLED=true loads nothing at all; OTEL_TRACES_SAMPLER (e.g. always_off)
-// picks the sampler; OTEL_EXPORTER_ZIPKIN_ENDPOINT says where spans go (default
-// http://localhost:9411/api/v2/spans). The service name is the Dapr app id (APP_ID), like the sidecar's.
+// OpenTelemetry for a service, preloaded before the app (`node --import ../shared/dist/instrument.js`), so
+// that `http` is instrumented before Fastify loads it. Lean on purpose: incoming HTTP and outgoing undici
+// calls only; OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER and OTEL_EXPORTER_ZIPKIN_ENDPOINT are the switches
+// (docs/architecture.md, "Tracing in the apps").
 import { basename } from 'node:path';
 import { sidecarCallName, spanIds, tagErrors, tracingDisabled } from './tracing.ts';
 

@@ -1,24 +1,7 @@
-// The index of orders in orderprocessing's state store, kept current by the workflow's own steps (Dapr
-// workflows have no list API). There is no key that every order rewrites:
-//
-//   index:order:<id>         one small record per order (status, last step, approval wait, flags), written
-//                            by that order's steps only: optimistic read-modify-write, no contention.
-//   index:bucket:<time>      the ids of the orders created in one 10-second bucket, appended once per order
-//                            (when it is received); changes arriving together are written together.
-//   index:day:<date>         the buckets of a day that hold orders, and index:days the days: both change
-//                            only when a bucket or a day gets its first order. The list walks these.
-//   index:running:<n>        a few shards of the set of running orders (by a hash of the id), for the
-//                            watchdog: added when received, changed when the approval wait begins or
-//                            ends, removed when the order ends. Removals are not waited for: they ride
-//                            along with the shard's next write (or a flush a second later); one that is
-//                            lost leaves a stale entry, which the watchdog drops after reading the record.
-//
-// Record and bucket writes are awaited by the step (beside its publish), so an order the API accepted is
-// listed once its first step is done, and its end is in the record once its last step is done. The steps
-// in between (stock reserved, paid) advance the record a moment later (`advanceDelayMs`), unless a later
-// step of the order comes first and carries the record past them: most orders write their record twice
-// instead of four times. A deferred advance lost in a crash leaves the record a step behind until the
-// order's next step. The record is the truth; the running set is only a shortlist.
+// The index of orders in orderprocessing's state store (Dapr workflows have no list API), kept current by
+// the workflow's own steps: one small record per order, 10-second creation buckets, a directory of days,
+// and a few shards of the running set for the watchdog. No key is rewritten by every order; why each
+// write is shaped as it is: docs/architecture.md, "The order index".
 
 import { BatchedUpdates } from '#shared/batched.ts';
 import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';

@@ -1,17 +1,6 @@
-// One trace per order, from POST /orders to the end of its workflow. The engine passes no trace context
-// to the workflow or its activities (the SDK's protocol has no field for it), so the order carries its
-// own: POST /orders puts the request's `traceparent` and a span id chosen for the workflow into the
-// workflow input. From that, replay-safely:
-// - the workflow span (`workflow orderWorkflow`) covers the whole order; it is written once, when the
-//   order ends, with the engine's times, and only by the execution that is not a replay;
-// - each stage the workflow announces with setCustomStatus (waiting_for_approval) is a span of its own,
-//   from the moment it was set until it was cleared: the hours an order waits for a person show there;
-// - each activity runs in a span that is a child of the workflow span; its calls to the sidecar carry
-//   `traceparent`, so inventory, payments, shipping and notifications hang under it.
-// Activities learn their parent from an envelope around their input ({ traceparent, input }), added by
-// the workflow's context and removed before the activity sees it; orders without a trace run as before.
-// The sidecar adds its own view (orchestration||orderWorkflow, activity||…, timer) to the same trace, since
-// the workflow client hands it the request's traceparent when it schedules the workflow.
+// One trace per order, from POST /orders to the end of its workflow, written replay-safely. The engine
+// passes no trace context to workflows and activities, so the order's input carries its own, and each
+// activity's input an envelope with its parent: docs/architecture.md, "One trace per order".
 
 import type { Task, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
