@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
+import { exitedApp } from './lib/cliOutput.ts';
 import { readDaprRunFile, writeRunFileWithRetention } from './lib/daprfile.ts';
 import { writeDemoEnv } from './lib/demoEnv.ts';
 import { type ExtraReplica, startExtraReplicas } from './lib/extraReplicas.ts';
@@ -52,6 +53,12 @@ function describeReplicas(extra: ExtraReplica[]): string {
 }
 
 /** What an earlier npm start left running is stopped by pid, if its command line still names it. */
+/** Why start-up cannot succeed: an app the CLI started exited, with its own error. */
+function appExitReason(cli: Service | undefined): string | undefined {
+  const exited = cli && exitedApp(cli.recentOutput());
+  return exited && `exited during start-up:\n  ${exited.lines.join('\n  ')}`;
+}
+
 function recordPids(services: Service[], extra: ExtraReplica[] = []): void {
   const recorded: Recorded[] = services.flatMap((s) => (s.pid ? [{ pid: s.pid, name: s.name }] : []));
   for (const [app, daprd] of extra.map((replica) => replica.services)) {
@@ -141,7 +148,7 @@ main(async () => {
           async () =>
             (await httpOk(`http://127.0.0.1:${app.daprHttpPort}/v1.0/healthz`)) &&
             (await httpOk(`http://127.0.0.1:${app.appPort}${runFile.appHealthCheckPath}`)),
-          { timeoutMs: 90_000, alive: daprRun?.exitReason },
+          { timeoutMs: 90_000, alive: () => daprRun?.exitReason() ?? appExitReason(daprRun) },
         ),
       ),
     );

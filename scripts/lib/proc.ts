@@ -127,7 +127,7 @@ export async function waitFor(
 }
 
 /** How much of a service's latest output it keeps in memory. */
-const TAIL_CHARS = 2048;
+const TAIL_CHARS = 8192;
 
 /**
  * A long-running process started by us, in its own process group (so a terminal's Ctrl+C reaches only
@@ -175,6 +175,11 @@ export class Service {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The end of its output so far (a few KiB). */
+  recentOutput(): string {
+    return this.tail;
   }
 
   /** A reason when the process is gone, for `waitFor(..., { alive })`. */
