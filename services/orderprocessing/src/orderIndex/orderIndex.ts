@@ -3,9 +3,9 @@
 // and a few shards of the running set for the watchdog. No key is rewritten by every order; why each
 // write is shaped as it is: docs/architecture.md, "The order index".
 
-import { BatchedUpdates } from '#shared/batched.ts';
 import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
+import { CreationDirectory } from './directory.ts';
 import {
   advanceRecord,
   ENDINGS,
@@ -18,54 +18,26 @@ import {
   runningEntryAfter,
   runningEntryOf,
 } from './model.ts';
+import { RunningSet } from './runningSet.ts';
 
-export const BUCKET_MS = 10_000;
+export {
+  BUCKET_MS,
+  type Bucket,
+  type BucketEntry,
+  bucketKey,
+  bucketStart,
+  DAYS_KEY,
+  type DayBuckets,
+  type Days,
+  dayKey,
+  dayOf,
+} from './directory.ts';
+export { type RunningShard, runningKey } from './runningSet.ts';
 
 /** Steps whose record advance is deferred: nothing but the list's last step depends on them. */
 const DEFERRED: ReadonlySet<NotificationKind> = new Set(['stock_reserved', 'paid']);
 
-export interface BucketEntry {
-  id: string;
-  /** Creation time (ms): the record's `createdAt`. */
-  at: number;
-  customer: string;
-}
-export interface Bucket {
-  entries: BucketEntry[];
-}
-export interface DayBuckets {
-  /** Starts (ms) of the day's buckets that hold orders, ascending. */
-  buckets: number[];
-}
-export interface Days {
-  /** YYYY-MM-DD, ascending. */
-  days: string[];
-}
-export interface RunningShard {
-  orders: Record<string, RunningEntry>;
-}
-
 export const recordKey = (id: string) => `index:order:${id}`;
-export const bucketStart = (at: number) => Math.floor(at / BUCKET_MS) * BUCKET_MS;
-export const bucketKey = (start: number) => `index:bucket:${new Date(start).toISOString()}`;
-export const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
-export const dayKey = (day: string) => `index:day:${day}`;
-export const DAYS_KEY = 'index:days';
-export const runningKey = (shard: number) => `index:running:${shard}`;
-
-/** FNV-1a, to spread ids over the running set's shards. */
-function shardOf(id: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % shards;
-}
-
-/** A sorted list with `item` added, or undefined when it is there already. */
-function withItem<T>(list: readonly T[] | undefined, item: T): T[] | undefined {
-  if (list?.includes(item)) return undefined;
-  return [...(list ?? []), item].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 export interface OrderIndexOptions {
   /** Shards of the running set (a few: the watchdog reads them all). */
   runningShards?: number;
@@ -80,35 +52,22 @@ export interface OrderIndexOptions {
 }
 
 export class OrderIndex {
-  readonly shards: number;
-  private readonly buckets: BatchedUpdates<Bucket>;
-  private readonly days: BatchedUpdates<Days>;
-  private readonly dayBuckets: BatchedUpdates<DayBuckets>;
-  private readonly running: BatchedUpdates<RunningShard>;
-  /** Buckets this process has made sure are in the directory (a recent few). */
-  private readonly listed = new Map<number, Promise<void>>();
-  private readonly removals = new Map<number, Set<string>>();
-  private removalTimer: NodeJS.Timeout | undefined;
-  private readonly removalDelayMs: number;
+  private readonly directory: CreationDirectory;
+  private readonly running: RunningSet;
   /** Deferred record advances, by order id: the latest step of each, and the timer that writes it. */
   private readonly deferred = new Map<string, { notification: Notification; timer: NodeJS.Timeout }>();
   private readonly advanceDelayMs: number;
   private readonly onBackgroundError: (error: unknown) => void;
-  private readonly retentionMs: number | undefined;
 
   constructor(
     readonly store: StateClient,
     options: OrderIndexOptions = {},
   ) {
-    this.shards = options.runningShards ?? 4;
-    this.removalDelayMs = options.removalDelayMs ?? 1000;
     this.advanceDelayMs = options.advanceDelayMs ?? 1000;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
-    this.retentionMs = options.retentionMs;
-    this.buckets = new BatchedUpdates(store);
-    this.days = new BatchedUpdates(store);
-    this.dayBuckets = new BatchedUpdates(store);
-    this.running = new BatchedUpdates(store);
+    this.directory = new CreationDirectory(store, options.retentionMs);
+    const shards = options.runningShards ?? 4;
+    this.running = new RunningSet(store, shards, options.removalDelayMs ?? 1000, this.onBackgroundError);
   }
 
   /**
@@ -132,7 +91,7 @@ export class OrderIndex {
     if (notification.kind === 'received') {
       const [stored] = await Promise.all([
         this.createRecord(notification),
-        this.file(notification),
+        this.directory.file(notification),
         this.track(notification),
       ]);
       await this.fileUnderRecord(stored, notification);
@@ -147,8 +106,8 @@ export class OrderIndex {
       const running = record.status === 'RUNNING';
       const [stored] = await Promise.all([
         this.createRecord(notification),
-        this.file(notification),
-        running ? this.updateRunningEntry(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
+        this.directory.file(notification),
+        running ? this.running.update(record.id, (entry) => entry ?? runningEntryOf(record)) : undefined,
       ]);
       await this.fileUnderRecord(stored, notification);
     }
@@ -161,7 +120,7 @@ export class OrderIndex {
    */
   private async fileUnderRecord(stored: IndexedOrder, notification: Notification): Promise<void> {
     if (stored.purged || stored.createdAt === notification.time) return;
-    await this.file({ ...notification, time: stored.createdAt, customer: stored.customer });
+    await this.directory.file({ ...notification, time: stored.createdAt, customer: stored.customer });
   }
 
   /**
@@ -174,7 +133,7 @@ export class OrderIndex {
         ? { next: { ...current, status, updatedAt: new Date(now).toISOString() }, result: undefined }
         : { result: undefined },
     );
-    await this.updateRunningEntry(id, () => null);
+    await this.running.update(id, () => null);
   }
 
   /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
@@ -182,25 +141,27 @@ export class OrderIndex {
     await updateState<IndexedOrder, void>(this.store, recordKey(id), (current) =>
       current && !current.purged ? { next: { ...current, purged: true }, result: undefined } : { result: undefined },
     );
-    await this.updateRunningEntry(id, () => null);
+    await this.running.update(id, () => null);
   }
 
   async find(id: string): Promise<IndexedOrder | undefined> {
     return (await this.store.getState<IndexedOrder>(recordKey(id))).value;
   }
 
-  /** Every entry of the running set (shards read in parallel). */
-  async runningOrders(): Promise<Array<[string, RunningEntry]>> {
-    const shards = await Promise.all(
-      Array.from({ length: this.shards }, (_, n) => this.store.getState<RunningShard>(runningKey(n))),
-    );
-    return shards.flatMap((shard) => Object.entries(shard.value?.orders ?? {}));
+  /** Every entry of the running set. */
+  runningOrders(): Promise<Array<[string, RunningEntry]>> {
+    return this.running.entries();
+  }
+
+  /** Shards of the running set. */
+  get shards(): number {
+    return this.running.shards;
   }
 
   /** Drops a running-set entry, or sets it anew from the record (the watchdog's repairs). */
   repairRunning(id: string, record: IndexedOrder | undefined): Promise<void> {
     const running = record && !record.purged && record.status === 'RUNNING';
-    return this.updateRunningEntry(id, () => (running ? runningEntryOf(record) : null));
+    return this.running.update(id, () => (running ? runningEntryOf(record) : null));
   }
 
   /** Notes a watchdog flag on the record and on the running entry. */
@@ -212,18 +173,16 @@ export class OrderIndex {
         const next = current && add(current);
         return next ? { next, result: undefined } : { result: undefined };
       }),
-      this.updateRunningEntry(id, (entry) => (entry ? add(entry) : undefined)),
+      this.running.update(id, (entry) => (entry ? add(entry) : undefined)),
     ]);
   }
 
   /** Writes the deferred record advances and the removals that are still waiting for a ride (on shutdown). */
   async flush(): Promise<void> {
-    clearTimeout(this.removalTimer);
-    this.removalTimer = undefined;
     const deferred = [...this.deferred.keys()].map((id) => this.undefer(id));
     await Promise.all([
       ...deferred.map((notification) => notification && this.recordNow(notification)),
-      ...[...this.removals.keys()].map((shard) => this.writeRemovals(shard)),
+      this.running.flush(),
     ]);
   }
 
@@ -278,106 +237,13 @@ export class OrderIndex {
     });
   }
 
-  // ---- the time buckets -----------------------------------------------------------------------------
-
-  /** Adds the order to its creation bucket, after making sure the directory lists that bucket. */
-  private async file(notification: Notification): Promise<void> {
-    const at = Date.parse(notification.time);
-    const start = bucketStart(at);
-    await this.ensureListed(start);
-    const entry: BucketEntry = { id: notification.orderId, at, customer: notification.customer ?? '' };
-    await this.buckets.update(bucketKey(start), (bucket) =>
-      bucket?.entries.some((known) => known.id === entry.id && known.at === entry.at)
-        ? undefined
-        : { entries: [...(bucket?.entries ?? []), entry] },
-    );
-  }
-
-  /** The directory is written before the bucket, so a crash in between leaves an empty bucket, never a lost one. */
-  private ensureListed(start: number): Promise<void> {
-    let listed = this.listed.get(start);
-    if (!listed) {
-      const day = dayOf(start);
-      listed = Promise.all([
-        this.days.update(DAYS_KEY, (current) => {
-          const days = withItem(current?.days, day);
-          // Days whose buckets have all expired leave the directory, so that it stays bounded.
-          const oldest = this.retentionMs === undefined ? '' : dayOf(start - this.retentionMs - 86_400_000);
-          return days && { days: days.filter((kept) => kept >= oldest) };
-        }),
-        this.dayBuckets.update(dayKey(day), (current) => {
-          const buckets = withItem(current?.buckets, start);
-          return buckets && { buckets };
-        }),
-      ]).then(() => undefined);
-      this.listed.set(start, listed);
-      listed.catch(() => this.listed.delete(start));
-      if (this.listed.size > 64) this.listed.delete(this.listed.keys().next().value as number);
-    }
-    return listed;
-  }
-
-  // ---- the running set ------------------------------------------------------------------------------
-
+  /** The running set after the step: ended orders leave it with the shard's next write. */
   private track(notification: Notification): Promise<void> {
     const { orderId, kind } = notification;
     if (ENDINGS[kind]) {
-      this.queueRemoval(orderId);
+      this.running.remove(orderId);
       return Promise.resolve();
     }
-    return this.updateRunningEntry(orderId, (entry) => runningEntryAfter(entry, notification));
-  }
-
-  private updateRunningEntry(id: string, change: (entry: RunningEntry | undefined) => RunningEntry | null | undefined) {
-    const shard = shardOf(id, this.shards);
-    const removals = this.takeRemovals(shard);
-    return this.running.update(runningKey(shard), (current) => {
-      const orders = { ...current?.orders };
-      let changed = false;
-      for (const removed of removals) {
-        if (removed in orders) {
-          delete orders[removed];
-          changed = true;
-        }
-      }
-      const next = change(orders[id]);
-      if (next === null && id in orders) {
-        delete orders[id];
-        changed = true;
-      }
-      if (next) {
-        orders[id] = next;
-        changed = true;
-      }
-      return changed ? { orders } : undefined;
-    });
-  }
-
-  private queueRemoval(id: string): void {
-    const shard = shardOf(id, this.shards);
-    const pending = this.removals.get(shard) ?? new Set();
-    pending.add(id);
-    this.removals.set(shard, pending);
-    this.removalTimer ??= setTimeout(() => {
-      this.removalTimer = undefined;
-      void this.flush().catch(this.onBackgroundError);
-    }, this.removalDelayMs).unref();
-  }
-
-  private takeRemovals(shard: number): string[] {
-    const pending = this.removals.get(shard);
-    this.removals.delete(shard);
-    return pending ? [...pending] : [];
-  }
-
-  private writeRemovals(shard: number): Promise<void> {
-    const removals = this.takeRemovals(shard);
-    if (removals.length === 0) return Promise.resolve();
-    return this.running.update(runningKey(shard), (current) => {
-      if (!current || !removals.some((id) => id in current.orders)) return undefined;
-      const orders = { ...current.orders };
-      for (const id of removals) delete orders[id];
-      return { orders };
-    });
+    return this.running.update(orderId, (entry) => runningEntryAfter(entry, notification));
   }
 }
