@@ -51,3 +51,13 @@ describe('a soak run’s series', () => {
     ).toContain('a &lt;test&gt;');
   });
 });
+
+describe('a series that grows in steps to a bound', () => {
+  it('is held to its ceiling, not to its growth', () => {
+    const steps = series((t) => (t < 60 ? 100 : 164));
+    const [row] = verdicts(steps, [{ name: 'keys', unit: 'MiB', limitPercent: 10, ceiling: 200 }]);
+    expect(row?.growthPercent).toBeGreaterThan(10);
+    expect(row?.levelledOff).toBe(true);
+    expect(table(row ? [row] : [])).toContain('at most 200.0 MiB');
+  });
+});

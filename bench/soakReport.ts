@@ -13,6 +13,9 @@ export interface SeriesVerdict {
   unit: string;
   first: number;
   last: number;
+  max: number;
+  /** For a series that grows in steps to a known bound: the most it may reach, instead of a growth limit. */
+  ceiling?: number;
   /** Growth over the second half, in % of the series' mean there (from the slope). */
   growthPercent: number;
   /** The target it is held to: growth below this, in %. */
@@ -45,20 +48,24 @@ export interface SeriesSpec {
   name: string;
   unit: string;
   limitPercent: number;
+  ceiling?: number;
 }
 
 export function verdicts(samples: readonly Sample[], specs: readonly SeriesSpec[]): SeriesVerdict[] {
-  return specs.map(({ name, unit, limitPercent }) => {
+  return specs.map(({ name, unit, limitPercent, ceiling }) => {
     const growthPercent = secondHalfGrowth(samples, name);
     const present = samples.filter((sample) => name in sample.values);
+    const max = Math.max(0, ...present.map((sample) => sample.values[name] ?? 0));
     return {
       name,
       unit,
       first: present[0]?.values[name] ?? 0,
       last: present.at(-1)?.values[name] ?? 0,
+      max,
+      ...(ceiling === undefined ? {} : { ceiling }),
       growthPercent,
       limitPercent,
-      levelledOff: growthPercent < limitPercent,
+      levelledOff: ceiling === undefined ? growthPercent < limitPercent : max <= ceiling,
     };
   });
 }
@@ -73,8 +80,9 @@ export function table(rows: readonly SeriesVerdict[]): string {
   ];
   for (const row of rows) {
     const growth = `${row.growthPercent >= 0 ? '+' : ''}${row.growthPercent.toFixed(1)} %`;
+    const target = row.ceiling === undefined ? `< ${row.limitPercent} %` : `at most ${figure(row.ceiling, row.unit)}`;
     lines.push(
-      `| ${row.name} | ${figure(row.first, row.unit)} | ${figure(row.last, row.unit)} | ${growth} | < ${row.limitPercent} % | ${row.levelledOff ? '✓' : '✗'} |`,
+      `| ${row.name} | ${figure(row.first, row.unit)} | ${figure(row.last, row.unit)} | ${growth} | ${target} | ${row.levelledOff ? '✓' : '✗'} |`,
     );
   }
   return lines.join('\n');
