@@ -1,6 +1,7 @@
 // The Dapr workflow engine, as the order service sees it: a gateway that starts an order's workflow
 // (instance id = order id), reads its state in the API's shape, raises its events and purges it.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type WorkflowClient, WorkflowRuntimeStatus } from '#shared/daprSdk.ts';
 import { Unavailable } from '#shared/errors.ts';
 import { OrderResult, type OrderView } from './schemas.ts';
@@ -66,6 +67,22 @@ async function engineCall<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Raising an event as the workflow saves its first step sometimes meets Dapr 1.18 between two reads of the
+ * workflow's state ("inbox key … missing from state store (transient …)"): tried again twice, shortly, before
+ * it is an answer of 503. A repeated event changes nothing (the workflow takes one decision).
+ */
+async function raise(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await engineCall(work);
+    } catch (error) {
+      if (!(error instanceof EngineUnavailable) || attempt >= 3) throw error;
+      await sleep(50 * attempt);
+    }
+  }
+}
+
 export class DaprWorkflowGateway implements WorkflowGateway {
   constructor(private readonly client: WorkflowClient) {}
 
@@ -113,11 +130,11 @@ export class DaprWorkflowGateway implements WorkflowGateway {
   }
 
   async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
-    await engineCall(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
+    await raise(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
   }
 
   async raiseCancel(id: string, cancellation: Cancellation): Promise<void> {
-    await engineCall(() => this.client.raiseEvent(id, CANCEL_EVENT, cancellation));
+    await raise(() => this.client.raiseEvent(id, CANCEL_EVENT, cancellation));
   }
 
   purge(id: string): Promise<boolean> {
