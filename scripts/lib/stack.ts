@@ -286,7 +286,8 @@ export class TestStack {
     );
   }
 
-  async startProcess(appId: string, replica = 0): Promise<void> {
+  /** Starts (or restarts) a replica's app; `env` adds to (or overrides) its environment from now on. */
+  async startProcess(appId: string, replica = 0, env: Record<string, string> = {}): Promise<void> {
     const running = this.replica(appId, replica);
     const { ports, app } = running;
     const [command, ...args] = app.command;
@@ -302,6 +303,7 @@ export class TestStack {
         RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
         ...this.tracingEnv(appId),
         ...this.options.env?.[appId],
+        ...env,
       },
     });
     await waitFor(running.name, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {

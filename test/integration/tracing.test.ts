@@ -3,6 +3,7 @@
 // its own and the failing step of a failed order marked as an error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
+import { LATEST_VERSION, versionNumbered } from '../../services/orderprocessing/src/workflow/versions.ts';
 import { call, finished, getOrder, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
 
 interface ZipkinSpan {
@@ -79,6 +80,8 @@ async function orderTrace(orderId: string, traceId: string, complete: (trace: Tr
 
 const ACTIVITY = (name: string) => `activity ${name.toLowerCase()}`;
 const WORKFLOW = 'workflow orderworkflow';
+/** The sidecar's span of the workflow, named after the version new orders start on. */
+const ORCHESTRATION = `orchestration||${versionNumbered(LATEST_VERSION).name.toLowerCase()}`;
 const hasAll =
   (...names: string[]) =>
   (trace: Trace) =>
@@ -99,7 +102,7 @@ const linked = (trace: Trace) =>
   SERVICE_CALLS.every(([span, step]) => trace.named(span).some((s) => trace.isUnder(s, ACTIVITY(step)))) &&
   trace.named('post /notifications').length >= 2 &&
   trace.named('post /notifications').every((delivery) => trace.isUnder(delivery, WORKFLOW)) &&
-  trace.named('orchestration||orderworkflow').some((span) => trace.isUnder(span, 'post /orders'));
+  trace.named(ORCHESTRATION).some((span) => trace.isUnder(span, 'post /orders'));
 
 /** Places the order and returns it finished, with the trace id GET /orders/:id names. */
 async function placeAndFinish(order: unknown) {
@@ -157,7 +160,7 @@ describe('an order in Zipkin', () => {
     for (const delivery of deliveries) expect(trace.isUnder(delivery, WORKFLOW)).toBe(true);
 
     // The sidecar's own view of the workflow joins the same trace.
-    expect(trace.isUnder(trace.one('orchestration||orderworkflow'), 'post /orders')).toBe(true);
+    expect(trace.isUnder(trace.one(ORCHESTRATION), 'post /orders')).toBe(true);
     expect(trace.spans.filter((span) => span.tags?.error)).toEqual([]);
   });
 

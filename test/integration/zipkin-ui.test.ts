@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/runtime.ts';
+import { LATEST_VERSION, versionNumbered } from '../../services/orderprocessing/src/workflow/versions.ts';
 import { call, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -70,12 +71,14 @@ async function traceUrlOnceComplete(id: string, names: string[]): Promise<string
 
 const WORKFLOW = 'workflow orderworkflow';
 /** Spans of the happy path from five processes (the sidecar's workflow span is among the last to arrive). */
-const SERVICE_SPANS = [WORKFLOW, 'orchestration||orderworkflow', 'post /reserve', 'post /charge', 'post /ship'];
+/** The sidecar's span of the workflow, named after the version new orders start on. */
+const ORCHESTRATION = `orchestration||${versionNumbered(LATEST_VERSION).name.toLowerCase()}`;
+const SERVICE_SPANS = [WORKFLOW, ORCHESTRATION, 'post /reserve', 'post /charge', 'post /ship'];
 const MINUS = 'button path[d="M19 13H5v-2h14v2z"]';
 
 /** Rows to open, as regular expressions over "service: span name". */
 const ROOT = 'orderprocessing: post /orders';
-const ENGINE = ['orderprocessing: /taskhubsidecarservice/startinstance', 'orderprocessing: \\S*orderworkflow'];
+const ENGINE = ['orderprocessing: /taskhubsidecarservice/startinstance', 'orderprocessing: \\S*orderworkflow\\S*'];
 const WORKFLOW_ROW = `orderprocessing: ${WORKFLOW}`;
 const STEPS = [WORKFLOW_ROW, 'orderprocessing: activity \\w+'];
 const CALLS = ['orderprocessing: invoke \\S+', '\\w+: calllocal/\\S+'];

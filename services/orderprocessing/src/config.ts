@@ -33,6 +33,8 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
        * Idempotency-Key could place a new order under the id, as with any key's retention window.
        */
       ORDER_ID_RETENTION: duration.optional(),
+      /** The version of the order workflow new orders start on (unset: the latest). */
+      ORDER_WORKFLOW_VERSION: z.coerce.number().int().min(1).optional(),
       /** Zipkin's UI, for the trace links of GET /orders/:id. */
       ZIPKIN_URL: z.url().default('http://localhost:9411'),
     },

@@ -10,9 +10,9 @@ import {
   type ApprovalDecision,
   CANCEL_EVENT,
   type Cancellation,
-  ORDER_WORKFLOW,
   type OrderInput,
 } from './workflow/orderWorkflow.ts';
+import { versionNamed, type WorkflowVersion } from './workflow/versions.ts';
 
 export interface StoredOrder {
   view: OrderView;
@@ -84,11 +84,15 @@ async function raise(work: () => Promise<void>): Promise<void> {
 }
 
 export class DaprWorkflowGateway implements WorkflowGateway {
-  constructor(private readonly client: WorkflowClient) {}
+  constructor(
+    private readonly client: WorkflowClient,
+    /** The version new orders start on. */
+    private readonly version: WorkflowVersion,
+  ) {}
 
   async start(input: OrderInput): Promise<'started' | 'exists'> {
     try {
-      await engineCall(() => this.client.scheduleNewWorkflow(ORDER_WORKFLOW, input, input.orderId));
+      await engineCall(() => this.client.scheduleNewWorkflow(this.version.name, input, input.orderId));
       return 'started';
     } catch (error) {
       // Dapr refuses to reuse the id of a running instance.
@@ -115,6 +119,7 @@ export class DaprWorkflowGateway implements WorkflowGateway {
         created_time: state.createdAt.toISOString(),
         last_updated_time: state.lastUpdatedAt.toISOString(),
         details: input.order,
+        ...(versionNamed(state.name) ? { workflow_version: versionNamed(state.name)?.version } : {}),
         ...(status === 'COMPLETED' && result.success ? { order_result: result.data } : {}),
         ...(failure
           ? {

@@ -43,6 +43,8 @@ export const OrderView = z.object({
   created_time: z.iso.datetime(),
   last_updated_time: z.iso.datetime(),
   details: OrderRequest,
+  /** The version of the order workflow it runs on (it finishes on the one it started on). */
+  workflow_version: z.number().int().optional(),
   order_result: OrderResult.optional(),
   failure_details: FailureDetails.optional(),
   /** Its workflow history was purged: this is the summary kept of how it ended. */

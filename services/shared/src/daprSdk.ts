@@ -63,3 +63,123 @@ export function routeSdkConsoleLogs(service: LoggerService): void {
 }
 
 export type { LoggerService };
+
+// ---- workflow histories: recorded from the sidecar, replayed through the SDK's own executor ----------
+
+const durabletask = '@dapr/dapr/workflow/internal/durabletask';
+type HistoryEvent = { serializeBinary(): Uint8Array; getEventtypeCase(): number; getTimestamp(): unknown };
+interface Pb {
+  HistoryEvent: { deserializeBinary(bytes: Uint8Array): HistoryEvent; deserializeBinaryFromReader: unknown };
+  OrchestratorStartedEvent: new () => unknown;
+  OrchestrationStatus: Record<string, number>;
+}
+const pb = require(`${durabletask}/proto/orchestrator_service_pb.js`) as Pb & Record<string, unknown>;
+const { OrchestrationExecutor } = require(`${durabletask}/worker/orchestration-executor.js`) as {
+  OrchestrationExecutor: new (
+    registry: unknown,
+  ) => {
+    execute(id: string, old: HistoryEvent[], fresh: HistoryEvent[]): Promise<{ actions: OrchestratorAction[] }>;
+  };
+};
+
+interface OrchestratorAction {
+  getCompleteorchestration():
+    | {
+        getOrchestrationstatus(): number;
+        getResult(): { getValue(): string } | undefined;
+        getFailuredetails(): { getErrortype(): string; getErrormessage(): string } | undefined;
+      }
+    | undefined;
+}
+
+/** The name of a history event's type, as the protocol calls it (e.g. TASKSCHEDULED). */
+export function historyEventType(bytes: Uint8Array): string {
+  const event = pb.HistoryEvent.deserializeBinary(bytes);
+  const cases = (pb.HistoryEvent as unknown as { EventtypeCase: Record<string, number> }).EventtypeCase;
+  return Object.keys(cases).find((name) => cases[name] === event.getEventtypeCase()) ?? 'UNKNOWN';
+}
+
+/** An instance's history from its sidecar's gRPC API (GetInstanceHistory, which the SDK does not offer). */
+export async function fetchHistory(
+  grpcAddress: string,
+  apiToken: string | undefined,
+  instanceId: string,
+): Promise<Uint8Array[]> {
+  const grpc = await import('@grpc/grpc-js');
+  const jspb = require('google-protobuf') as {
+    BinaryWriter: new () => { writeString(field: number, value: string): void; getResultBuffer(): Uint8Array };
+    BinaryReader: new (
+      bytes: Uint8Array,
+    ) => { nextField(): boolean; getFieldNumber(): number; readBytes(): Uint8Array; skipField(): void };
+  };
+  const client = new grpc.Client(grpcAddress, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (apiToken) metadata.set('dapr-api-token', apiToken);
+  try {
+    return await new Promise<Uint8Array[]>((resolve, reject) => {
+      client.makeUnaryRequest(
+        '/TaskHubSidecarService/GetInstanceHistory',
+        (id: string) => {
+          const writer = new jspb.BinaryWriter();
+          writer.writeString(1, id);
+          return Buffer.from(writer.getResultBuffer());
+        },
+        (bytes: Buffer) => {
+          const events: Uint8Array[] = [];
+          const reader = new jspb.BinaryReader(bytes);
+          while (reader.nextField()) {
+            if (reader.getFieldNumber() === 1) events.push(reader.readBytes());
+            else reader.skipField();
+          }
+          return events;
+        },
+        instanceId,
+        metadata,
+        (error, events) => (error ? reject(error) : resolve(events ?? [])),
+      );
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** How a replayed history ended, as the executor decides it anew from the workflow's current code. */
+export interface ReplayOutcome {
+  /** COMPLETED, FAILED, …; undefined when the workflow would still wait. */
+  status?: string;
+  result?: string;
+  failure?: { type: string; message: string };
+}
+
+/**
+ * Replays a recorded history through the SDK's own orchestration executor with the workflows registered
+ * on `runtime`: a workflow whose code no longer does what the history recorded fails with the SDK's
+ * non-determinism error, naming the step.
+ */
+export async function replayHistory(
+  runtime: Runtime,
+  instanceId: string,
+  history: Uint8Array[],
+): Promise<ReplayOutcome> {
+  const registry = (runtime as unknown as { worker?: { _registry?: unknown } }).worker?._registry;
+  if (!registry) throw new Error("the SDK's worker has no registry any more: daprSdk.ts needs a look");
+  const events = history.map((bytes) => pb.HistoryEvent.deserializeBinary(bytes));
+  // One new event, as when the sidecar hands the workflow its next work item: the last one's time again.
+  const started = new (pb.HistoryEvent as unknown as new () => HistoryEvent & Record<string, (v: unknown) => void>)();
+  started.setEventid?.(-1);
+  started.setTimestamp?.(events.at(-1)?.getTimestamp());
+  started.setOrchestratorstarted?.(new pb.OrchestratorStartedEvent());
+  const { actions } = await new OrchestrationExecutor(registry).execute(instanceId, events, [started]);
+  const completion = actions.map((action) => action.getCompleteorchestration()).find(Boolean);
+  if (!completion) return {};
+  const statuses = pb.OrchestrationStatus;
+  const status = Object.keys(statuses)
+    .find((name) => statuses[name] === completion.getOrchestrationstatus())
+    ?.replace('ORCHESTRATION_STATUS_', '');
+  const failure = completion.getFailuredetails();
+  return {
+    ...(status ? { status } : {}),
+    ...(completion.getResult() ? { result: completion.getResult()?.getValue() } : {}),
+    ...(failure ? { failure: { type: failure.getErrortype(), message: failure.getErrormessage() } } : {}),
+  };
+}

@@ -9,7 +9,6 @@ import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
 import type { OrderConfig } from '../config.ts';
 import { DaprWorkflowGateway, type WorkflowGateway } from '../engine.ts';
 import { createActivities } from '../workflow/activities.ts';
-import { ORDER_WORKFLOW, orderWorkflow } from '../workflow/orderWorkflow.ts';
 import {
   inSpan,
   traceActivity,
@@ -17,6 +16,7 @@ import {
   traceWorkflow,
   unsampledInterceptor,
 } from '../workflow/tracing.ts';
+import { LATEST_VERSION, versionNumbered, WORKFLOW_VERSIONS, workflowOf } from '../workflow/versions.ts';
 import { SupervisedWorker } from '../workflow/worker.ts';
 
 declare module 'fastify' {
@@ -52,10 +52,15 @@ export default fp<EnginePluginOptions>(
       logger,
       grpcOptions: { interceptors: [traceContextInterceptor] },
     });
-    app.decorate('engine', new DaprWorkflowGateway(client));
+    const latest = versionNumbered(config.ORDER_WORKFLOW_VERSION ?? LATEST_VERSION);
+    app.decorate('engine', new DaprWorkflowGateway(client, latest));
 
     const runtime = new WorkflowRuntime({ ...grpc, logger, grpcOptions: { interceptors: [unsampledInterceptor] } });
-    runtime.registerWorkflowWithName(ORDER_WORKFLOW, traceWorkflow(ORDER_WORKFLOW, orderWorkflow));
+    // Every version, so that each order in flight goes on with the one it started on. Their spans share
+    // the story's name (the sidecar's own, orchestration||<name>, tells the version).
+    for (const version of WORKFLOW_VERSIONS) {
+      runtime.registerWorkflowWithName(version.name, traceWorkflow('orderWorkflow', workflowOf(version)));
+    }
     // Each step's notifications also go into the order index (and the last one into the archive), beside
     // their publish.
     const onNotification = (notification: Notification) =>

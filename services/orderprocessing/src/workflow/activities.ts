@@ -26,7 +26,7 @@ export type PendingNotification = Omit<Notification, 'time'>;
 export interface Step<Request> {
   request: Request;
   before?: PendingNotification;
-  after?: PendingNotification;
+  after?: PendingNotification | PendingNotification[];
 }
 
 export interface ActivityDependencies {
@@ -65,7 +65,8 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
     (_: WorkflowActivityContext, { request, before, after }: Step<Request>): Promise<Result> =>
       classified(async () => {
         const [, result] = await Promise.all([publishNotification(before), call(request)]);
-        if (succeeded(result)) await publishNotification(after);
+        // In their order: the index advances through them one step after the other.
+        if (succeeded(result)) for (const news of [after ?? []].flat()) await publishNotification(news);
         return result;
       });
 

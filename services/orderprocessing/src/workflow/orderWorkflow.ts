@@ -1,7 +1,7 @@
 // The order, as a durable workflow. It reads top to bottom like the story: received → reserve stock →
 // approval for big orders → charge → ship. Deterministic: time comes from the context, every side effect
-// is an activity, and all configuration arrives in the input. The SDK runs workflows written as async
-// generators (a plain generator is taken for a workflow that schedules nothing), so helpers are too.
+// is an activity, and all configuration arrives in the input. Each version (versions.ts) runs this story
+// with its own features; an order replays on the version it started on. Helpers are async generators too.
 
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import type { NotificationKind } from '#shared/messages.ts';
@@ -11,7 +11,13 @@ import { callWithRetry, type RetryPolicy } from './retry.ts';
 import { Saga } from './saga.ts';
 import type { WorkflowTrace } from './tracing.ts';
 
-export const ORDER_WORKFLOW = 'orderWorkflow';
+/** What a version of the workflow does differently from the first (versions.ts names them). */
+export interface WorkflowFeatures {
+  /** A big order announces its approval wait with its reservation: one activity fewer. */
+  waitAnnouncedWithReservation: boolean;
+  /** A reserve that failed for good is undone (it may have taken effect) before the order fails. */
+  failedReserveUndone: boolean;
+}
 export const APPROVAL_EVENT = 'approval';
 /** Raised by POST /orders/:id/cancel while the order waits for approval. */
 export const CANCEL_EVENT = 'cancel';
@@ -53,118 +59,139 @@ function causeOf(error: unknown): string {
   return details?.message ?? (error as Error).message;
 }
 
-export async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): Step<OrderResult> {
-  const { orderId, order } = input;
-  const saga = new Saga(ctx, input.retry);
+export const orderWorkflowOf = (features: WorkflowFeatures) =>
+  async function* orderWorkflow(ctx: WorkflowContext, input: OrderInput): Step<OrderResult> {
+    const { orderId, order } = input;
+    const saga = new Saga(ctx, input.retry);
 
-  async function* run<K extends ActivityName>(activity: K, request: ActivityInput<K>): Step<ActivityOutput<K>> {
-    return yield* callWithRetry<ActivityOutput<K>>(ctx, activity, request, input.retry);
-  }
-  // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
-  // one on its own, for the paths where no step follows.
-  const news = (kind: NotificationKind, text: string, result?: OrderResult): PendingNotification => ({
-    id: `${orderId}:${kind}`,
-    orderId,
-    kind,
-    text,
-    customer: order.customer,
-    // The step that ends the order carries its result, so that its summary outlives the history.
-    ...(result ? { result: { success: result.success, message: result.message } } : {}),
-  });
-  async function* notify(kind: NotificationKind, text: string, result?: OrderResult): Step<void> {
-    yield* run('notify', news(kind, text, result));
-  }
-  /** The order ends here: the last notification carries the result. */
-  async function* end(kind: NotificationKind, success: boolean, message: string): Step<OrderResult> {
-    const result = finish(success, message);
-    yield* notify(kind, message, result);
-    return result;
-  }
-  const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
+    async function* run<K extends ActivityName>(activity: K, request: ActivityInput<K>): Step<ActivityOutput<K>> {
+      return yield* callWithRetry<ActivityOutput<K>>(ctx, activity, request, input.retry);
+    }
+    // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
+    // one on its own, for the paths where no step follows.
+    const news = (kind: NotificationKind, text: string, result?: OrderResult): PendingNotification => ({
+      id: `${orderId}:${kind}`,
+      orderId,
+      kind,
+      text,
+      customer: order.customer,
+      // The step that ends the order carries its result, so that its summary outlives the history.
+      ...(result ? { result: { success: result.success, message: result.message } } : {}),
+    });
+    async function* notify(kind: NotificationKind, text: string, result?: OrderResult): Step<void> {
+      yield* run('notify', news(kind, text, result));
+    }
+    /** The order ends here: the last notification carries the result. */
+    async function* end(kind: NotificationKind, success: boolean, message: string): Step<OrderResult> {
+      const result = finish(success, message);
+      yield* notify(kind, message, result);
+      return result;
+    }
+    const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
 
-  // 1. Received; reserve the stock. Not enough of something ends the order here, with nothing to undo.
-  saga.addCompensation('releaseInventory', { orderId });
-  const reservation = yield* run('reserveInventory', {
-    request: { orderId, items: order.items },
-    before: news(
-      'received',
-      `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
-    ),
-    after: news('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`),
-  });
-  if (!reservation.reserved) {
-    return yield* end('out_of_stock', false, `Insufficient inventory for ${reservation.short.join(', ')}`);
-  }
-
-  // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
-  let approved: PendingNotification | undefined;
-  if (order.total >= APPROVAL_THRESHOLD) {
-    const deadline = new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
-    yield* run('notify', {
+    const big = order.total >= APPROVAL_THRESHOLD;
+    const waiting = (deadline: Date): PendingNotification => ({
       ...news(
         'waiting_for_approval',
         `Waiting for approval: the total of ${dollars(order.total)} is ${dollars(APPROVAL_THRESHOLD)} or more. Deadline = ${deadline.toISOString()}`,
       ),
       deadline: deadline.toISOString(), // as data too, for the index and the watchdog
     });
-    ctx.setCustomStatus(WAITING_FOR_APPROVAL);
-    const approval = ctx.waitForExternalEvent(APPROVAL_EVENT);
-    const cancel = ctx.waitForExternalEvent(CANCEL_EVENT);
-    const timeout = ctx.createTimer(deadline);
-    const winner = yield ctx.whenAny([approval, cancel, timeout]);
-    ctx.setCustomStatus('');
+    const deadlineFromNow = () => new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
+    const announcedDeadline = big && features.waitAnnouncedWithReservation ? deadlineFromNow() : undefined;
 
-    if (winner === cancel) {
-      yield* saga.compensate();
-      const by = (cancel.getResult() as Cancellation).by;
-      return yield* end('cancelled', false, `Order was cancelled by ${by}; the stock was released.`);
+    // 1. Received; reserve the stock. Not enough of something ends the order here, with nothing to undo.
+    saga.addCompensation('releaseInventory', { orderId });
+    const reserved = news('stock_reserved', `Reserved ${order.items.length} item(s) for the order.`);
+    const reserving = run('reserveInventory', {
+      request: { orderId, items: order.items },
+      before: news(
+        'received',
+        `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
+      ),
+      after: announcedDeadline ? [reserved, waiting(announcedDeadline)] : reserved,
+    });
+    let reservation: ActivityOutput<'reserveInventory'>;
+    try {
+      reservation = yield* reserving;
+    } catch (error) {
+      if (!features.failedReserveUndone) throw error;
+      // The reserve may have taken effect before it failed for good: release it (or void it, so that a
+      // reserve still on its way takes nothing), then fail the order.
+      const failure = `reservation failed: ${causeOf(error)}`;
+      const notUndone = yield* saga.compensate();
+      const undone =
+        notUndone.length === 0 ? 'Released the stock.' : 'Compensation incomplete: releaseInventory failed.';
+      yield* notify('compensated', undone, finish(false, failure));
+      throw new OrderFailed(failure);
     }
-    if (winner !== approval) {
-      yield* saga.compensate();
-      return yield* end(
-        'approval_timed_out',
-        false,
-        `Approval timed out at ${deadline.toISOString()}; the stock was released.`,
+    if (!reservation.reserved) {
+      return yield* end('out_of_stock', false, `Insufficient inventory for ${reservation.short.join(', ')}`);
+    }
+
+    // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
+    let approved: PendingNotification | undefined;
+    if (big) {
+      const deadline = announcedDeadline ?? deadlineFromNow();
+      if (!announcedDeadline) yield* run('notify', waiting(deadline));
+      ctx.setCustomStatus(WAITING_FOR_APPROVAL);
+      const approval = ctx.waitForExternalEvent(APPROVAL_EVENT);
+      const cancel = ctx.waitForExternalEvent(CANCEL_EVENT);
+      const timeout = ctx.createTimer(deadline);
+      const winner = yield ctx.whenAny([approval, cancel, timeout]);
+      ctx.setCustomStatus('');
+
+      if (winner === cancel) {
+        yield* saga.compensate();
+        const by = (cancel.getResult() as Cancellation).by;
+        return yield* end('cancelled', false, `Order was cancelled by ${by}; the stock was released.`);
+      }
+      if (winner !== approval) {
+        yield* saga.compensate();
+        return yield* end(
+          'approval_timed_out',
+          false,
+          `Approval timed out at ${deadline.toISOString()}; the stock was released.`,
+        );
+      }
+      const decision = approval.getResult() as ApprovalDecision;
+      if (!decision.approved) {
+        yield* saga.compensate();
+        return yield* end('rejected', false, `Order was rejected by ${decision.approver}; the stock was released.`);
+      }
+      approved = news('approved', `Order was approved by ${decision.approver}.`);
+    }
+
+    // 3. Charge, then 4. ship. A failure from here on undoes what was done and fails the order.
+    let failing: 'payment' | 'shipping' = 'payment';
+    try {
+      saga.addCompensation('refundPayment', { orderId });
+      yield* run('chargePayment', {
+        request: { orderId, customer: order.customer, amount: order.total },
+        before: approved,
+        after: news('paid', `Charged ${dollars(order.total)}.`),
+      });
+
+      failing = 'shipping';
+      yield* run('shipOrder', {
+        request: { orderId, customer: order.customer, items: order.items },
+        after: news('shipped', 'Order submitted for shipping', finish(true, SUCCESS)),
+      });
+    } catch (error) {
+      const cause = causeOf(error);
+      if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
+      else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
+      const notUndone = yield* saga.compensate();
+      const failure = `${failing} failed: ${cause}`;
+      yield* notify(
+        'compensated',
+        notUndone.length === 0
+          ? `${failing === 'shipping' ? `Refunded ${dollars(order.total)} and released` : 'Released'} the stock.`
+          : `Compensation incomplete: ${notUndone.join(', ')} failed; see the order's history.`,
+        finish(false, failure),
       );
+      throw new OrderFailed(failure);
     }
-    const decision = approval.getResult() as ApprovalDecision;
-    if (!decision.approved) {
-      yield* saga.compensate();
-      return yield* end('rejected', false, `Order was rejected by ${decision.approver}; the stock was released.`);
-    }
-    approved = news('approved', `Order was approved by ${decision.approver}.`);
-  }
 
-  // 3. Charge, then 4. ship. A failure from here on undoes what was done and fails the order.
-  let failing: 'payment' | 'shipping' = 'payment';
-  try {
-    saga.addCompensation('refundPayment', { orderId });
-    yield* run('chargePayment', {
-      request: { orderId, customer: order.customer, amount: order.total },
-      before: approved,
-      after: news('paid', `Charged ${dollars(order.total)}.`),
-    });
-
-    failing = 'shipping';
-    yield* run('shipOrder', {
-      request: { orderId, customer: order.customer, items: order.items },
-      after: news('shipped', 'Order submitted for shipping', finish(true, SUCCESS)),
-    });
-  } catch (error) {
-    const cause = causeOf(error);
-    if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
-    else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
-    const notUndone = yield* saga.compensate();
-    const failure = `${failing} failed: ${cause}`;
-    yield* notify(
-      'compensated',
-      notUndone.length === 0
-        ? `${failing === 'shipping' ? `Refunded ${dollars(order.total)} and released` : 'Released'} the stock.`
-        : `Compensation incomplete: ${notUndone.join(', ')} failed; see the order's history.`,
-      finish(false, failure),
-    );
-    throw new OrderFailed(failure);
-  }
-
-  return finish(true, SUCCESS);
-}
+    return finish(true, SUCCESS);
+  };
