@@ -48,6 +48,16 @@ export default defineConfig({
         },
       },
       {
+        // A change of the workflow with an order in flight, on a stack of its own.
+        test: {
+          name: 'versions',
+          include: ['test/versions/**/*.test.ts'],
+          globalSetup: ['test/chaos/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // `npm run bench` in its shortest form: it starts a stack of its own.
         test: {
           name: 'bench',
