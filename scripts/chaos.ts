@@ -33,7 +33,8 @@ const positive = (name: string, text: string) => {
 
 main(async () => {
   const runs = positive('runs', values.runs);
-  const replicas = positive('replicas', values.replicas);
+  // --replicas 2 (every app), or per app as REPLICAS takes it: inventory:3,payments:2.
+  const replicas = /^\d+$/.test(values.replicas) ? positive('replicas', values.replicas) : 2;
   const firstSeed = values.seed === undefined ? Date.now() % 100_000 : positive('seed', values.seed);
   const dir = mkdtempSync(join(tmpdir(), 'dapr-orders-chaos-'));
   const began = Date.now();
@@ -50,7 +51,7 @@ main(async () => {
           ...process.env,
           CHAOS_ORDERS: String(positive('orders', values.orders ?? (replicas > 1 ? '60' : '40'))),
           CHAOS_KILLS: String(positive('kills', values.kills ?? (replicas > 1 ? '10' : '12'))),
-          CHAOS_REPLICAS: String(replicas),
+          CHAOS_REPLICAS: values.replicas,
           CHAOS_SEED: String(seed),
           CHAOS_REPORT: reportFile,
           ...(values['keep-logs'] ? { KEEP_TEST_LOGS: '1' } : {}),

@@ -42,16 +42,18 @@ main(async () => {
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
     { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
     { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
+    { title: 'a change of the workflow with an order in flight (a stack of its own)', projects: ['versions'] },
     { title: 'the benchmark and the soak, in their shortest forms (a stack of its own each)', projects: ['bench'] },
     {
-      title: 'chaos test (short form; npm run test:chaos for the full one)',
+      title:
+        'chaos test, short form, two replicas of orderprocessing and inventory (npm run test:chaos for the full one)',
       projects: ['chaos'],
-      env: { CHAOS_ORDERS: '8', CHAOS_KILLS: '7' },
-    },
-    {
-      title: 'chaos test with two replicas of every app (short form; npm run test:chaos -- --replicas 2)',
-      projects: ['chaos'],
-      env: { CHAOS_REPLICAS: '2', CHAOS_ORDERS: '8', CHAOS_KILLS: '5', CHAOS_ROLLS: 'orderprocessing,inventory' },
+      env: {
+        CHAOS_REPLICAS: 'orderprocessing:2,inventory:2',
+        CHAOS_ORDERS: '8',
+        CHAOS_KILLS: '7',
+        CHAOS_ROLLS: 'orderprocessing,inventory',
+      },
     },
   ];
   let ok = total.failed === 0;

@@ -5,27 +5,29 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseReplicas } from '../../scripts/lib/replicas.ts';
 import { TestStack } from '../../scripts/lib/stack.ts';
 import { ChaosClient } from './client.ts';
 import {
-  KILL_TARGETS,
   type Kind,
   type PlannedKill,
   type PlannedOrder,
   planKills,
   planOrders,
-  REPLICA_TARGETS,
   targetName,
+  targetsFor,
 } from './plan.ts';
 import { type ChaosReport, collectOutcomes, findProblems, formatReport } from './report.ts';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 12);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 7);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
-const REPLICAS = Number(process.env.CHAOS_REPLICAS ?? 1);
 const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
-/** With replicas: the services that get a rolling restart (all of them unless named). */
-const ROLLS = REPLICAS > 1 ? (process.env.CHAOS_ROLLS?.split(',').filter(Boolean) ?? APP_IDS) : [];
+/** CHAOS_REPLICAS: "2" for every app, or "orderprocessing:2,inventory:2" (REPLICAS' syntax). */
+const REPLICAS = parseReplicas(process.env.CHAOS_REPLICAS, APP_IDS);
+const replicated = APP_IDS.filter((appId) => (REPLICAS[appId] ?? 1) > 1);
+/** The services with replicas that get a rolling restart (all of them unless named). */
+const ROLLS = process.env.CHAOS_ROLLS?.split(',').filter((appId) => replicated.includes(appId)) ?? replicated;
 const INITIAL_STOCK = { milk: 1000, bread: 1000, apples: 1000, oranges: 1000, iPhone: 1000 };
 
 const stack = new TestStack({
@@ -45,7 +47,7 @@ const stack = new TestStack({
     },
   },
   keepLogs: process.env.KEEP_TEST_LOGS === '1',
-  replicas: Object.fromEntries(APP_IDS.map((appId) => [appId, REPLICAS])),
+  replicas: REPLICAS,
 });
 // Each call goes to any replica, as a load balancer would send it.
 const anyReplica = (appId: string) => stack.url(appId, Math.floor(Math.random() * stack.replicasOf(appId)));
@@ -65,7 +67,7 @@ const restart = (appId: string, part: PlannedKill['target']['part'], replica: nu
 
 /** Kills and restarts processes on the seed's schedule, while the orders flow. */
 async function chaos(began: number): Promise<void> {
-  const kills = planKills(SEED, KILLS, REPLICAS > 1 ? REPLICA_TARGETS : KILL_TARGETS, REPLICAS);
+  const kills = planKills(SEED, KILLS, targetsFor(REPLICAS), (appId) => REPLICAS[appId] ?? 1);
   // With replicas, every service also gets a rolling restart, one after every other kill.
   const rolls = [...ROLLS];
   let delay = 0;
@@ -90,7 +92,7 @@ async function chaos(began: number): Promise<void> {
 
 /** The service's replicas stopped with SIGTERM and started again, one after another. */
 async function rollingRestart(appId: string): Promise<void> {
-  for (let replica = 0; replica < REPLICAS; replica++) {
+  for (let replica = 0; replica < (REPLICAS[appId] ?? 1); replica++) {
     await stack.stopReplica(appId, replica);
     await stack.startApp(appId, replica);
   }
@@ -145,7 +147,7 @@ it(`${ORDERS} orders survive ${KILLS} kill -9s with nothing lost or doubled (see
     expect(answer.status).toBe(202);
     placed.push({ order, id: answer.body.id });
     // With replicas the kills and rolling restarts take longer: the orders are spread over them.
-    await sleep(REPLICAS > 1 ? order.pauseMs * 4 : order.pauseMs);
+    await sleep(ROLLS.length > 0 ? order.pauseMs * 4 : order.pauseMs);
   }
 
   const decide = async (kinds: Kind[], approved: boolean) => {

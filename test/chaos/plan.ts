@@ -23,14 +23,19 @@ export const KILL_TARGETS: readonly Target[] = [
   { appId: 'notifications', part: 'app' },
 ];
 
-/** With replicas, whole replicas of every app die: each kind of target is an app. */
-export const REPLICA_TARGETS: readonly Target[] = [
-  'orderprocessing',
-  'notifications',
-  'inventory',
-  'payments',
-  'shipping',
-].map((appId) => ({ appId, part: 'replica' as const }));
+/**
+ * The kinds of target for a run whose apps have these replica counts: an app with replicas loses a whole
+ * replica (app and daprd, as a pod dies), one without loses its app process; orderprocessing's and
+ * inventory's sidecars also die alone.
+ */
+export function targetsFor(replicas: Record<string, number>): Target[] {
+  const apps = ['orderprocessing', 'inventory', 'payments', 'shipping', 'notifications'];
+  return [
+    ...apps.map((appId): Target => ({ appId, part: (replicas[appId] ?? 1) > 1 ? 'replica' : 'app' })),
+    { appId: 'orderprocessing', part: 'daprd' },
+    { appId: 'inventory', part: 'daprd' },
+  ];
+}
 
 export const targetName = ({ appId, part }: Target) => `${appId} ${part}`;
 
@@ -90,7 +95,7 @@ export function planKills(
   seed: number,
   count: number,
   targets: readonly Target[] = KILL_TARGETS,
-  replicas = 1,
+  replicasOf: (appId: string) => number = () => 1,
 ): PlannedKill[] {
   const rand = seeded(seed ^ 0x5bd1e995);
   const between = (low: number, high: number) => Math.round(low + rand() * (high - low));
@@ -105,7 +110,7 @@ export function planKills(
     atMs += between(1000, 3000);
     const target =
       count >= targets.length && n < shuffled.length ? shuffled[n] : targets[Math.floor(rand() * targets.length)];
-    const replica = Math.floor(rand() * replicas);
+    const replica = Math.floor(rand() * replicasOf((target as Target).appId));
     kills.push({ atMs, target: target as Target, replica, downMs: between(300, 1500) });
   }
   return kills;

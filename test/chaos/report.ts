@@ -50,7 +50,8 @@ export interface OrderOutcome {
 export interface ChaosReport {
   seed: number;
   orders: number;
-  replicas: number;
+  /** Replicas of each app. */
+  replicas: Record<string, number>;
   kills: Record<string, number>;
   /** The services that had a rolling restart. */
   rolled: string[];
@@ -167,7 +168,9 @@ export function formatReport(report: ChaosReport, plannedKinds: Kind[]): string 
   return [
     `chaos report (seed ${report.seed})`,
     `  orders: ${report.orders} (${byKind.join(', ')})`,
-    `  replicas: ${report.replicas} of each app`,
+    `  replicas: ${Object.entries(report.replicas)
+      .map(([appId, count]) => `${appId} ×${count}`)
+      .join(', ')}`,
     `  kills: ${kills.join(', ') || 'none'}`,
     ...(report.rolled.length > 0 ? [`  rolling restarts: ${report.rolled.join(', ')}`] : []),
     `  recovery (restart to healthy): ${recoveries.join(', ') || '-'}`,
