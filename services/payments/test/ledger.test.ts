@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LedgerEntry } from '#shared/messages.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
-import { Ledger } from '../src/ledger.ts';
+import { ChargeVoided, Ledger } from '../src/ledger.ts';
 
 const ORDER = 'order_riley_aaaaa';
 
@@ -62,12 +62,26 @@ describe('Ledger.charge', () => {
 });
 
 describe('Ledger.refund', () => {
-  it('refunds nothing for an order that was never charged, and writes nothing', async () => {
+  it('refunds nothing for an order that was never charged, and voids it once', async () => {
     const { fake, ledger } = setup();
-    expect(await ledger.refund(ORDER)).toEqual({ orderId: ORDER, entry: null });
+    expect(await ledger.refund(ORDER)).toEqual({ orderId: ORDER, entry: null, voided: true });
+    expect(await ledger.refund(ORDER)).toEqual({ orderId: ORDER, entry: null, voided: true });
+    expect(await ledger.ledger(ORDER)).toEqual({ entries: [], voidedAt: '2026-01-01T12:00:00.000Z' });
+    expect(fake.writes).toBe(1);
+  });
+
+  it('refuses a charge that lands after the refund (409), and charges nothing', async () => {
+    const { ledger } = setup();
+    await ledger.refund(ORDER);
+
+    const late = await ledger.charge(ORDER, 'Riley', 1250).catch((error: unknown) => error);
+
+    expect(late).toBeInstanceOf(ChargeVoided);
+    expect((late as ChargeVoided).statusCode).toBe(409);
+    expect((late as ChargeVoided).message).toBe(
+      `order ${ORDER} was voided at 2026-01-01T12:00:00.000Z (refunded before it was charged): it is not charged`,
+    );
     expect(await ledger.entries(ORDER)).toEqual([]);
-    expect(fake.writes).toBe(0);
-    expect(fake.keys()).toEqual([]);
   });
 
   it('refunds the charge once, after it', async () => {
@@ -103,5 +117,20 @@ describe('Ledger: overlapping first calls', () => {
     expect(stored).toHaveLength(1);
     expect(a.entry).toEqual(stored[0]);
     expect(b.entry).toEqual(stored[0]);
+  });
+
+  it('a charge and a refund that overlap end charged and refunded, or voided with nothing charged', async () => {
+    for (let run = 0; run < 20; run++) {
+      const { ledger } = setup();
+      const [charge, refund] = await Promise.allSettled([ledger.charge(ORDER, 'Riley', 10), ledger.refund(ORDER)]);
+      const stored = await ledger.ledger(ORDER);
+      if (stored.voidedAt) {
+        expect(stored.entries).toEqual([]);
+        expect(charge.status).toBe('rejected');
+      } else {
+        expect(stored.entries.map((entry) => entry.kind)).toEqual(['charge', 'refund']);
+        expect(refund.status === 'fulfilled' && refund.value.entry?.kind).toBe('refund');
+      }
+    }
   });
 });

@@ -55,13 +55,22 @@ export const LedgerEntry = z.object({
   at: z.iso.datetime(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
-export const PaymentResult = z.object({ orderId: OrderId, entry: LedgerEntry.nullable() });
+/** A refund that found no charge answers `entry: null, voided: true`: a charge after it is refused. */
+export const PaymentResult = z.object({
+  orderId: OrderId,
+  entry: LedgerEntry.nullable(),
+  voided: z.boolean().optional(),
+});
 export type PaymentResult = z.infer<typeof PaymentResult>;
 
 export const ShipRequest = z.strictObject({ orderId: OrderId, customer: z.string().min(1), items: z.array(ItemName) });
 export type ShipRequest = z.infer<typeof ShipRequest>;
 export const ShipResult = z.object({ orderId: OrderId, shipmentId: z.string(), shippedAt: z.iso.datetime() });
 export type ShipResult = z.infer<typeof ShipResult>;
+export const CancelShipmentRequest = z.strictObject({ orderId: OrderId });
+/** The shipment if the goods went out (it cannot be cancelled), else null: cancelled, a ship after it is refused. */
+export const CancelShipmentResult = z.object({ orderId: OrderId, shipment: ShipResult.nullable() });
+export type CancelShipmentResult = z.infer<typeof CancelShipmentResult>;
 
 /** Listed in the order the workflow publishes them; the watchdog's flags (not workflow steps) come last. */
 export const NotificationKind = z.enum([

@@ -1,7 +1,7 @@
 import { requireAdmin } from '#shared/auth.ts';
 import { NotFound, problems } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
-import { OrderParams, ShipRequest, ShipResult } from '#shared/messages.ts';
+import { CancelShipmentRequest, CancelShipmentResult, OrderParams, ShipRequest, ShipResult } from '#shared/messages.ts';
 import { ShippingStatus } from './schemas.ts';
 import type { Shipments } from './shipments.ts';
 
@@ -17,8 +17,15 @@ export function registerRoutes(app: ServiceApp, shipments: Shipments, adminToken
 
   app.post(
     '/ship',
-    { schema: { body: ShipRequest, response: { 200: ShipResult, ...problems(401, 422, 503) } } },
+    { schema: { body: ShipRequest, response: { 200: ShipResult, ...problems(401, 409, 422, 503) } } },
     (request) => shipments.ship(request.body.orderId),
+  );
+
+  // Called by the order workflow when its ship failed: cancels the shipment unless the goods went out.
+  app.post(
+    '/cancel',
+    { schema: { body: CancelShipmentRequest, response: { 200: CancelShipmentResult, ...problems(401, 422) } } },
+    (request) => shipments.cancel(request.body.orderId),
   );
 
   app.get('/shipping/status', { schema: { response: { 200: ShippingStatus } } }, async () =>

@@ -1,7 +1,9 @@
 // Shipping: one shipment per order, and a maintenance mode (kept in the state store, so it survives a
-// restart) in which new shipments are refused with 503.
-import { Unavailable } from '#shared/errors.ts';
-import type { ShipResult } from '#shared/messages.ts';
+// restart) in which new shipments are refused with 503. An order's key holds its shipment or the mark that
+// it was cancelled before any: whichever is written first wins, so a ship slower than the workflow's
+// retries either went out (the workflow finds it and keeps the order) or is refused when it lands.
+import { Conflict, Unavailable } from '#shared/errors.ts';
+import type { CancelShipmentResult, ShipResult } from '#shared/messages.ts';
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 
 const MAINTENANCE_KEY = 'maintenance';
@@ -16,6 +18,21 @@ export class InMaintenance extends Unavailable {
 
 interface Maintenance {
   active: boolean;
+}
+
+/** What an order's key holds when its shipment was cancelled before it went out. */
+interface Cancelled {
+  orderId: string;
+  cancelledAt: string;
+}
+type Stored = ShipResult | Cancelled;
+const isCancelled = (stored: Stored): stored is Cancelled => 'cancelledAt' in stored;
+
+/** A ship of an order whose shipment was cancelled first: nothing goes out. */
+export class ShipmentCancelled extends Conflict {
+  constructor({ orderId, cancelledAt }: Cancelled) {
+    super(`the shipment of ${orderId} was cancelled at ${cancelledAt}: it is not shipped`);
+  }
 }
 
 export class Shipments {
@@ -33,8 +50,26 @@ export class Shipments {
     await updateState<Maintenance, void>(this.dapr, MAINTENANCE_KEY, () => ({ next: { active }, result: undefined }));
   }
 
+  /** The order's shipment, or its cancellation, or undefined when neither happened. */
+  async stored(orderId: string): Promise<Stored | undefined> {
+    return (await this.dapr.getState<Stored>(shipmentKey(orderId))).value;
+  }
+
   async shipment(orderId: string): Promise<ShipResult | undefined> {
-    return (await this.dapr.getState<ShipResult>(shipmentKey(orderId))).value;
+    const stored = await this.stored(orderId);
+    return stored && !isCancelled(stored) ? stored : undefined;
+  }
+
+  /**
+   * Cancels the order's shipment unless the goods went out: answers the shipment if they did, else null,
+   * and from then on a ship of the order is refused. Works in maintenance mode too (nothing is shipped).
+   */
+  async cancel(orderId: string): Promise<CancelShipmentResult> {
+    const cancelled: Cancelled = { orderId, cancelledAt: this.now().toISOString() };
+    if (await createIfAbsent(this.dapr, shipmentKey(orderId), cancelled)) return { orderId, shipment: null };
+    const stored = await this.stored(orderId);
+    if (!stored) throw new Error(`the shipment of ${orderId} was written and is gone`);
+    return { orderId, shipment: isCancelled(stored) ? null : stored };
   }
 
   /**
@@ -44,15 +79,20 @@ export class Shipments {
    */
   async ship(orderId: string): Promise<ShipResult> {
     const key = shipmentKey(orderId);
-    const [existing, maintenance] = await this.dapr.getStates<ShipResult | Maintenance>([key, MAINTENANCE_KEY]);
-    if (existing?.value) return existing.value as ShipResult;
+    const [existing, maintenance] = await this.dapr.getStates<Stored | Maintenance>([key, MAINTENANCE_KEY]);
+    if (existing?.value) return this.shipped(existing.value as Stored);
     if ((maintenance?.value as Maintenance | undefined)?.active) {
       throw new InMaintenance();
     }
     const shipment = { orderId, shipmentId: this.newShipmentId(), shippedAt: this.now().toISOString() };
     if (await createIfAbsent(this.dapr, key, shipment)) return shipment;
-    const first = await this.shipment(orderId);
+    const first = await this.stored(orderId);
     if (!first) throw new Error(`the shipment of ${orderId} was created and is gone`);
-    return first;
+    return this.shipped(first);
+  }
+
+  private shipped(stored: Stored): ShipResult {
+    if (isCancelled(stored)) throw new ShipmentCancelled(stored);
+    return stored;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShipResult } from '#shared/messages.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
-import { InMaintenance, Shipments } from '../src/shipments.ts';
+import { InMaintenance, ShipmentCancelled, Shipments } from '../src/shipments.ts';
 
 const ORDER = 'order_riley_aaaaa';
 const NOW = new Date('2026-01-01T12:00:00.000Z');
@@ -91,5 +91,53 @@ describe('Shipments: overlapping first calls', () => {
     const { shipments } = setup();
     const [a, b] = await Promise.all([shipments.ship(ORDER), shipments.ship(ORDER)]);
     expect(b.shipmentId).toBe(a.shipmentId);
+  });
+});
+
+describe('Shipments.cancel', () => {
+  it('cancels an order that has not shipped: a ship that lands afterwards is refused (409), nothing goes out', async () => {
+    const { shipments, issued } = setup();
+
+    expect(await shipments.cancel(ORDER)).toEqual({ orderId: ORDER, shipment: null });
+    expect(await shipments.cancel(ORDER)).toEqual({ orderId: ORDER, shipment: null });
+    const late = await shipments.ship(ORDER).catch((error: unknown) => error);
+
+    expect(late).toBeInstanceOf(ShipmentCancelled);
+    expect((late as ShipmentCancelled).statusCode).toBe(409);
+    expect((late as ShipmentCancelled).message).toBe(
+      `the shipment of ${ORDER} was cancelled at ${NOW.toISOString()}: it is not shipped`,
+    );
+    expect(await shipments.shipment(ORDER)).toBeUndefined();
+    expect(issued()).toBe(0);
+  });
+
+  it('answers the shipment of an order whose goods went out, and leaves it as it is', async () => {
+    const { shipments } = setup();
+    const shipped = await shipments.ship(ORDER);
+
+    expect(await shipments.cancel(ORDER)).toEqual({ orderId: ORDER, shipment: shipped });
+    expect(await shipments.shipment(ORDER)).toEqual(shipped);
+    expect(await shipments.ship(ORDER)).toEqual(shipped);
+  });
+
+  it('cancels in maintenance mode too', async () => {
+    const { shipments } = setup();
+    await shipments.setMaintenance(true);
+    expect(await shipments.cancel(ORDER)).toEqual({ orderId: ORDER, shipment: null });
+  });
+
+  it('a ship and a cancel that overlap agree: shipped and not cancelled, or cancelled and never shipped', async () => {
+    for (let run = 0; run < 20; run++) {
+      const { shipments } = setup();
+      const [ship, cancel] = await Promise.allSettled([shipments.ship(ORDER), shipments.cancel(ORDER)]);
+      const stored = await shipments.shipment(ORDER);
+      if (cancel.status === 'fulfilled' && cancel.value.shipment === null) {
+        expect(stored).toBeUndefined();
+        expect(ship.status).toBe('rejected');
+      } else {
+        expect(ship.status === 'fulfilled' && ship.value).toEqual(stored);
+        expect(cancel.status === 'fulfilled' && cancel.value.shipment).toEqual(stored);
+      }
+    }
   });
 });
