@@ -13,6 +13,9 @@ declare module 'vitest' {
   }
 }
 
+/** The customers whose orders meet the faults of TEST_ENV (FAULTS, services/shared/src/faults.ts), by their ids' prefix. */
+export const FAULTY = { declined: 'order_declined_', unreleased: 'order_unreleased_' };
+
 /** Short waits so the approval-timeout and shipping-failure paths finish within a test. */
 export const TEST_ENV = {
   orderprocessing: {
@@ -28,8 +31,10 @@ export const TEST_ENV = {
     WATCHDOG_STALLED_AFTER: '10s',
     WATCHDOG_APPROVAL_WARNING: '3s',
   },
-  // Few oranges, so that parallel orders compete for the last units.
-  inventory: { INVENTORY_STOCK: 'oranges=5' },
+  // Few oranges, so that parallel orders compete for the last units. Orders of the customer "Unreleased"
+  // cannot give their stock back, and those of "Declined" and "Unreleased" are never charged (failures.test.ts).
+  inventory: { INVENTORY_STOCK: 'oranges=5', FAULTS: `release:422@${FAULTY.unreleased}` },
+  payments: { FAULTS: `charge:422@${FAULTY.declined},charge:422@${FAULTY.unreleased}` },
 };
 
 /** Starts the stack (stopped again if it fails to) and gives the tests its endpoints and tokens. */
