@@ -2,6 +2,7 @@
 import type { TestProject } from 'vitest/node';
 import { bootstrap } from '../../scripts/bootstrap.ts';
 import { type AppEndpoints, TestStack } from '../../scripts/lib/stack.ts';
+import { serveStackControl } from './stackControl.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,6 +11,8 @@ declare module 'vitest' {
     /** The stack's private Zipkin. */
     zipkinUrl: string;
     credentials: { approvers: Record<string, string>; admin: string; appApiToken: string; daprApiToken: string };
+    /** Where a test kills and starts the stack's processes (stackControl.ts): the integration stack only. */
+    stackControl: string;
   }
 }
 
@@ -57,7 +60,10 @@ export default async function setup(project: TestProject) {
   await bootstrap({ reuseRunning: false, chromium: false });
   const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1', tracing: true });
   await startStackFor(project, stack);
+  const control = await serveStackControl(stack);
+  project.provide('stackControl', control.url);
   return async () => {
+    control.close();
     await stack.stop();
   };
 }
