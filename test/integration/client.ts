@@ -39,7 +39,14 @@ function credentialHeaders(appId: string, as: Caller): Record<string, string> {
 export async function call<T = Record<string, unknown>>(
   appId: string,
   path: string,
-  init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; as?: Caller } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    as?: Caller;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Answer<T>> {
   const hasBody = init.body !== undefined || init.rawBody !== undefined;
   const response = await fetch(url(appId, path), {
@@ -50,6 +57,7 @@ export async function call<T = Record<string, unknown>>(
       ...init.headers,
     },
     body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    signal: init.signal,
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };

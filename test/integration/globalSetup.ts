@@ -2,6 +2,7 @@
 import type { TestProject } from 'vitest/node';
 import { bootstrap } from '../../scripts/bootstrap.ts';
 import { type AppEndpoints, TestStack } from '../../scripts/lib/stack.ts';
+import { serveStackControl } from './stackControl.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,8 +11,13 @@ declare module 'vitest' {
     /** The stack's private Zipkin. */
     zipkinUrl: string;
     credentials: { approvers: Record<string, string>; admin: string; appApiToken: string; daprApiToken: string };
+    /** Where a test kills and starts the stack's processes (stackControl.ts): the integration stack only. */
+    stackControl: string;
   }
 }
+
+/** The customers whose orders meet the faults of TEST_ENV (FAULTS, services/shared/src/faults.ts), by their ids' prefix. */
+export const FAULTY = { declined: 'order_declined_', unreleased: 'order_unreleased_' };
 
 /** Short waits so the approval-timeout and shipping-failure paths finish within a test. */
 export const TEST_ENV = {
@@ -28,8 +34,10 @@ export const TEST_ENV = {
     WATCHDOG_STALLED_AFTER: '10s',
     WATCHDOG_APPROVAL_WARNING: '3s',
   },
-  // Few oranges, so that parallel orders compete for the last units.
-  inventory: { INVENTORY_STOCK: 'oranges=5' },
+  // Few oranges, so that parallel orders compete for the last units. Orders of the customer "Unreleased"
+  // cannot give their stock back, and those of "Declined" and "Unreleased" are never charged (failures.test.ts).
+  inventory: { INVENTORY_STOCK: 'oranges=5', FAULTS: `release:422@${FAULTY.unreleased}` },
+  payments: { FAULTS: `charge:422@${FAULTY.declined},charge:422@${FAULTY.unreleased}` },
 };
 
 /** Starts the stack (stopped again if it fails to) and gives the tests its endpoints and tokens. */
@@ -52,7 +60,10 @@ export default async function setup(project: TestProject) {
   await bootstrap({ reuseRunning: false, chromium: false });
   const stack = new TestStack({ env: TEST_ENV, keepLogs: process.env.KEEP_TEST_LOGS === '1', tracing: true });
   await startStackFor(project, stack);
+  const control = await serveStackControl(stack);
+  project.provide('stackControl', control.url);
   return async () => {
+    control.close();
     await stack.stop();
   };
 }

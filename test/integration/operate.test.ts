@@ -40,7 +40,7 @@ describe('cancelling', () => {
 });
 
 describe('purging', () => {
-  it('frees a finished order id (admin only); a running order is refused with 409', async () => {
+  it("deletes a finished order's history (admin only), which then answers archived; a running order gets 409", async () => {
     const running = await placeOrder({ customer: 'Pim', items: ['milk'], total: 2000 });
     await waitForOrder(running, waitingForApproval);
     expect((await call('orderprocessing', `/orders/${running}`, { method: 'DELETE', as: 'admin' })).status).toBe(409);
@@ -49,7 +49,9 @@ describe('purging', () => {
     await waitForOrder(done, finished);
     expect((await call('orderprocessing', `/orders/${done}`, { method: 'DELETE', as: 'stranger' })).status).toBe(401);
     expect((await call('orderprocessing', `/orders/${done}`, { method: 'DELETE', as: 'admin' })).status).toBe(200);
-    expect((await call('orderprocessing', `/orders/${done}`)).status).toBe(404);
+    const archived = await call('orderprocessing', `/orders/${done}`);
+    expect(archived.status).toBe(200);
+    expect(archived.body).toMatchObject({ id: done, status: 'COMPLETED', archived: true });
 
     await call('orderprocessing', `/orders/${running}/cancel`, { method: 'POST', as: 'chris' });
     await waitForOrder(running, finished);

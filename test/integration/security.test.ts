@@ -1,7 +1,16 @@
 // Who may call what, on the real stack: the internal services answer their sidecar only, operators need
 // the admin token, approvers their own token; the page carries a CSP without inline scripts.
 import { describe, expect, it } from 'vitest';
-import { apps, call, credentials, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';
+import {
+  apps,
+  call,
+  credentials,
+  finished,
+  placeOrder,
+  waitForNotification,
+  waitForOrder,
+  waitingForApproval,
+} from './client.ts';
 
 describe('the internal services', () => {
   it.each([
@@ -63,9 +72,14 @@ describe('approving', () => {
     expect(
       (await call('orderprocessing', path, { body: { approver: 'dana', approved: true }, as: 'chris' })).status,
     ).toBe(403);
-    expect((await call('orderprocessing', path, { body: { approved: true }, as: 'dana' })).status).toBe(202);
+    expect(
+      (await call('orderprocessing', path, { body: { approver: 'DANA', approved: true }, as: 'dana' })).status,
+    ).toBe(202);
     const order = await waitForOrder(id, finished);
     expect(order.order_result?.success).toBe(true);
+    // The approver recorded is the token's holder, "dana", however the body spelled the name.
+    const approved = (await waitForNotification(id, 'approved')).filter((event) => event.kind === 'approved');
+    expect(approved.map((event) => event.text)).toEqual(['Order was approved by dana.']);
   });
 });
 

@@ -69,6 +69,13 @@ async function traceUrlOnceComplete(id: string, names: string[]): Promise<string
   throw new Error(`the trace of ${id} lacks one of ${names.join(', ')} after 30 s`);
 }
 
+/** The orders a trace's spans name (their `order.id` tags). */
+async function ordersNamedIn(traceId: string): Promise<string[]> {
+  const response = await fetch(`${inject('zipkinUrl')}/api/v2/trace/${traceId}`);
+  const spans = (await response.json()) as { tags?: Record<string, string> }[];
+  return spans.flatMap((span) => span.tags?.['order.id'] ?? []);
+}
+
 const WORKFLOW = 'workflow orderworkflow';
 /** Spans of the happy path from five processes (the sidecar's workflow span is among the last to arrive). */
 /** The sidecar's span of the workflow, named after the version new orders start on. */
@@ -183,17 +190,32 @@ describe("an order's trace in Zipkin's UI", { timeout: 120_000 }, () => {
     await screenshot('zipkin-approval-wait');
   });
 
-  it("finds an order's traces by its id", async () => {
-    const id = await placeOrder({ customer: 'Quinn', items: ['apples'], total: 2 });
-    await waitForOrder(id, finished);
-    await traceUrlOnceComplete(id, [WORKFLOW]);
-    const query = new URLSearchParams({ annotationQuery: `order.id=${id}`, lookback: '15m', limit: '10' });
+  it("finds an order's traces by its id, and no other order's", async () => {
+    const [id, other] = await Promise.all([
+      placeOrder({ customer: 'Quinn', items: ['apples'], total: 2 }),
+      placeOrder({ customer: 'Quincy', items: ['apples'], total: 2 }),
+    ]);
+    await Promise.all([waitForOrder(id, finished), waitForOrder(other, finished)]);
+    const [traceUrl, otherUrl] = await Promise.all([
+      traceUrlOnceComplete(id, [WORKFLOW]),
+      traceUrlOnceComplete(other, [WORKFLOW]),
+    ]);
+    // Each time the test polled GET /orders/:id is a trace of its own that names the order: room for them all.
+    const query = new URLSearchParams({ annotationQuery: `order.id=${id}`, lookback: '15m', limit: '50' });
     await page.goto(`${inject('zipkinUrl')}/zipkin/?${query}`);
     await page.getByRole('button', { name: /run query/i }).click();
-    await page
-      .getByText(/post \/orders/)
-      .first()
-      .waitFor();
+    await page.getByText('orderprocessing: post /orders', { exact: true }).waitFor();
+
+    // One result is the order's trace, placed by POST /orders; the others are requests about the order
+    // (GET /orders/:id as the test polled it). Not one is the other order's.
+    expect(await page.getByText('orderprocessing: post /orders', { exact: true }).count()).toBe(1);
+    const links = await page
+      .locator('a[href*="/zipkin/traces/"]')
+      .evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href') ?? ''));
+    const traceIds = links.map((link) => link.split('/').at(-1) ?? '');
+    expect(traceIds).toContain(traceUrl.split('/').at(-1));
+    expect(traceIds).not.toContain(otherUrl.split('/').at(-1));
+    for (const traceId of traceIds) expect(await ordersNamedIn(traceId)).toContain(id);
     await screenshot('zipkin-find-order');
   });
 });

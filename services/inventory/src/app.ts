@@ -25,6 +25,7 @@ export function buildApp({ config, state }: InventoryDeps) {
     name: 'inventory',
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
+    faults: config.FAULTS,
     sidecarOnly: (request) => !isHealthCheck(request),
   });
   // Each order's reservation record expires; the stock document is kept.

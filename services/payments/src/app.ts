@@ -23,6 +23,7 @@ export function buildApp({ config, state }: PaymentsDeps) {
     name: 'payments',
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
+    faults: config.FAULTS,
     sidecarOnly: (request) => !isHealthCheck(request),
   });
   // The ledger is a financial record: kept unless LEDGER_RETENTION says otherwise.

@@ -2,6 +2,7 @@
 // same dapr.yaml) sets APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT.
 import ms from 'ms';
 import { z } from 'zod';
+import { FaultRules } from './faults.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -29,6 +30,8 @@ const baseSchema = z.object({
   APP_API_TOKEN: z.string().min(1).optional(),
   /** How long a service keeps what it recorded of one order (reservation, shipment, timeline, index…). */
   ORDER_RECORD_RETENTION: duration.prefault('90d'),
+  /** For the tests only: calls about chosen orders that fail (faults.ts). Unset: none. */
+  FAULTS: FaultRules,
 });
 
 export type BaseConfig = z.infer<typeof baseSchema>;

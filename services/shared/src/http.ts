@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { safeEqual } from './auth.ts';
 import { Problem, Unauthorized } from './errors.ts';
+import { type FaultRule, injectFaults } from './faults.ts';
 import { traceLogFields } from './tracing.ts';
 
 export interface ServiceAppOptions {
@@ -22,6 +23,8 @@ export interface ServiceAppOptions {
   appApiToken?: string;
   /** Routes only the sidecar may call (checked when `appApiToken` is set); the rest are public. */
   sidecarOnly?: (request: FastifyRequest) => boolean;
+  /** For the tests only (FAULTS): calls about chosen orders that fail. */
+  faults?: FaultRule[];
 }
 
 export function createServiceApp(options: ServiceAppOptions) {
@@ -68,6 +71,8 @@ export function createServiceApp(options: ServiceAppOptions) {
       }
     });
   }
+
+  injectFaults(app, options.faults ?? []);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {

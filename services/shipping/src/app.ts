@@ -23,6 +23,7 @@ export function buildApp({ config, state }: ShippingDeps) {
     name: 'shipping',
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
+    faults: config.FAULTS,
     // The maintenance toggles are for operators, with the admin token instead.
     sidecarOnly: (request) => !isHealthCheck(request) && !ADMIN_PATHS.has(request.url.split('?')[0] ?? ''),
   });
