@@ -1,10 +1,16 @@
 // `npm run record:histories`: the workflow histories of real orders of every path, recorded from the real
 // stack for every version of the order workflow, as the fixtures of the replay tests (test/replay). Run it
-// again after adding a version; a version's fixtures never change once orders run on it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// again after adding a version: it records the versions that have no fixtures yet, since a version's
+// fixtures never change once orders run on it (`-- --version 3` records that one again).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WORKFLOW_VERSIONS } from '../services/orderprocessing/src/workflow/versions.ts';
+import { parseArgs } from 'node:util';
+import {
+  versionNumbered,
+  WORKFLOW_VERSIONS,
+  type WorkflowVersion,
+} from '../services/orderprocessing/src/workflow/versions.ts';
 import { fetchHistory, historyEventType } from '../services/shared/src/daprSdk.ts';
 import { bootstrap } from './bootstrap.ts';
 import { repoRoot } from './lib/runtime.ts';
@@ -24,6 +30,8 @@ const stack = new TestStack({
       WATCHDOG_INTERVAL: '0s',
     },
     inventory: { INVENTORY_STOCK: 'oranges=0' },
+    // The ship of the customer "ReplayLost" takes effect and answers 503 (its answer lost): lost_shipment.
+    shipping: { FAULTS: 'ship:503+done@order_replaylost_' },
   },
 });
 
@@ -59,8 +67,8 @@ const place = async (customer: string, items: string[], total: number) =>
   (await call<{ id: string }>('orderprocessing', '/orders', { customer, items, total })).id;
 const big = (customer: string) => place(customer, ['iPhone'], 1500);
 
-/** Every path an order can take, each leaving a finished order: its id. */
-const PATHS: Record<string, () => Promise<string>> = {
+/** Every path an order can take, each leaving a finished order: its id (lost_shipment from version 3). */
+const PATHS: Record<string, (version: WorkflowVersion) => Promise<string | undefined>> = {
   auto: () => place('Replay', ['milk'], 2),
   approved: async () => {
     const id = await big('Replay');
@@ -97,14 +105,27 @@ const PATHS: Record<string, () => Promise<string>> = {
     await call('shipping', '/shipping/activate', {}, admin());
     return id;
   },
+  lost_shipment: async (version) => (version.features.lostShipmentFound ? place('ReplayLost', ['milk'], 2) : undefined),
 };
 
+/** The versions to record: the one named by --version, else those without fixtures. */
+function versionsToRecord(): WorkflowVersion[] {
+  const { values } = parseArgs({ options: { version: { type: 'string' } } });
+  if (values.version) return [versionNumbered(Number(values.version))];
+  return WORKFLOW_VERSIONS.filter((version) => !existsSync(join(FIXTURES, `v${version.version}`)));
+}
+
 main(async () => {
+  const versions = versionsToRecord();
+  if (versions.length === 0) {
+    info('every version has its fixtures already (-- --version N records one again)');
+    return;
+  }
   await bootstrap({ reuseRunning: false, chromium: false });
   await step('starting a stack', () => stack.start());
   try {
     const { daprGrpcPort } = stack.endpoints('orderprocessing');
-    for (const version of WORKFLOW_VERSIONS) {
+    for (const version of versions) {
       await step(`orderprocessing on version ${version.version} (${version.name})`, async () => {
         await stack.kill('orderprocessing', 'app');
         await stack.startProcess('orderprocessing', 0, { ORDER_WORKFLOW_VERSION: String(version.version) });
@@ -112,7 +133,8 @@ main(async () => {
       const dir = join(FIXTURES, `v${version.version}`);
       mkdirSync(dir, { recursive: true });
       for (const [path, run] of Object.entries(PATHS)) {
-        const id = await run();
+        const id = await run(version);
+        if (!id) continue;
         const view = await until(id, finished);
         const history = await fetchHistory(`127.0.0.1:${daprGrpcPort}`, stack.credentials.env.DAPR_API_TOKEN, id);
         const events = history.map((bytes) => ({

@@ -17,7 +17,18 @@ declare module 'vitest' {
 }
 
 /** The customers whose orders meet the faults of TEST_ENV (FAULTS, services/shared/src/faults.ts), by their ids' prefix. */
-export const FAULTY = { declined: 'order_declined_', unreleased: 'order_unreleased_' };
+export const FAULTY = {
+  declined: 'order_declined_',
+  unreleased: 'order_unreleased_',
+  // lateEffects.test.ts: a call that takes effect though its answer is lost, or after its caller gave up.
+  reserveLost: 'order_reservelost_',
+  reserveLate: 'order_reservelate_',
+  chargeLate: 'order_chargelate_',
+  shipLost: 'order_shiplost_',
+  shipLate: 'order_shiplate_',
+};
+/** Longer than an order takes to give up a step and undo it (RETRY_MAX_ELAPSED and a little more). */
+export const LATE = '7s';
 
 /** Short waits so the approval-timeout and shipping-failure paths finish within a test. */
 export const TEST_ENV = {
@@ -35,9 +46,16 @@ export const TEST_ENV = {
     WATCHDOG_APPROVAL_WARNING: '3s',
   },
   // Few oranges, so that parallel orders compete for the last units. Orders of the customer "Unreleased"
-  // cannot give their stock back, and those of "Declined" and "Unreleased" are never charged (failures.test.ts).
-  inventory: { INVENTORY_STOCK: 'oranges=5', FAULTS: `release:422@${FAULTY.unreleased}` },
-  payments: { FAULTS: `charge:422@${FAULTY.declined},charge:422@${FAULTY.unreleased}` },
+  // cannot give their stock back, and those of "Declined" and "Unreleased" are never charged (failures.test.ts);
+  // the calls of the FAULTY late and lost ones take effect unseen (lateEffects.test.ts).
+  inventory: {
+    INVENTORY_STOCK: 'oranges=5',
+    FAULTS: `release:422@${FAULTY.unreleased},reserve:503+done@${FAULTY.reserveLost},reserve:503+late=${LATE}@${FAULTY.reserveLate}`,
+  },
+  payments: {
+    FAULTS: `charge:422@${FAULTY.declined},charge:422@${FAULTY.unreleased},charge:503+late=${LATE}@${FAULTY.chargeLate}`,
+  },
+  shipping: { FAULTS: `ship:503+done@${FAULTY.shipLost},ship:503+late=${LATE}@${FAULTY.shipLate}` },
 };
 
 /** Starts the stack (stopped again if it fails to) and gives the tests its endpoints and tokens. */

@@ -6,6 +6,7 @@
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
 import type {
+  CancelShipmentResult,
   ChargeRequest,
   Notification,
   PaymentResult,
@@ -87,6 +88,9 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
       classified(() => dapr.invoke<PaymentResult>('payments', 'refund', request)),
 
     shipOrder: step((request: ShipRequest) => dapr.invoke<ShipResult>('shipping', 'ship', request)),
+
+    cancelShipment: (_: WorkflowActivityContext, request: { orderId: string }) =>
+      classified(() => dapr.invoke<CancelShipmentResult>('shipping', 'cancel', request)),
   };
 }
 

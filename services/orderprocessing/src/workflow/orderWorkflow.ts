@@ -4,7 +4,7 @@
 // with its own features; an order replays on the version it started on. Helpers are async generators too.
 
 import type { Task, WorkflowContext } from '@dapr/dapr';
-import type { NotificationKind } from '#shared/messages.ts';
+import type { NotificationKind, ShipResult } from '#shared/messages.ts';
 import type { OrderRequest, OrderResult } from '../schemas.ts';
 import type { ActivityInput, ActivityName, ActivityOutput, PendingNotification } from './activities.ts';
 import { callWithRetry, type RetryPolicy } from './retry.ts';
@@ -17,6 +17,8 @@ export interface WorkflowFeatures {
   waitAnnouncedWithReservation: boolean;
   /** A reserve that failed for good is undone (it may have taken effect) before the order fails. */
   failedReserveUndone: boolean;
+  /** A ship that failed for good is cancelled before anything is undone, unless the goods went out. */
+  lostShipmentFound: boolean;
 }
 export const APPROVAL_EVENT = 'approval';
 /** Raised by POST /orders/:id/cancel while the order waits for approval. */
@@ -88,6 +90,18 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       return result;
     }
     const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
+    /**
+     * A ship that failed may still have sent the goods, its answer lost: shipping cancels the shipment
+     * unless they went out, and refuses a ship still on its way from then on. The shipment if the goods
+     * went out, null once cancelled, undefined when shipping could not be asked.
+     */
+    async function* cancelShipment(): Step<ShipResult | null | undefined> {
+      try {
+        return (yield* run('cancelShipment', { orderId })).shipment;
+      } catch {
+        return undefined;
+      }
+    }
 
     const big = order.total >= APPROVAL_THRESHOLD;
     const waiting = (deadline: Date): PendingNotification => ({
@@ -179,9 +193,18 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       });
     } catch (error) {
       const cause = causeOf(error);
+      const notCancelled: string[] = [];
+      if (failing === 'shipping' && features.lostShipmentFound) {
+        const shipment = yield* cancelShipment();
+        if (shipment) {
+          yield* notify('shipped', 'Order submitted for shipping (its answer had been lost)', finish(true, SUCCESS));
+          return finish(true, SUCCESS);
+        }
+        if (shipment === undefined) notCancelled.push('cancelShipment');
+      }
       if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
       else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
-      const notUndone = yield* saga.compensate();
+      const notUndone = [...notCancelled, ...(yield* saga.compensate())];
       const failure = `${failing} failed: ${cause}`;
       yield* notify(
         'compensated',

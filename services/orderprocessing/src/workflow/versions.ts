@@ -12,8 +12,21 @@ export interface WorkflowVersion {
 }
 
 export const WORKFLOW_VERSIONS: readonly WorkflowVersion[] = [
-  { version: 1, name: 'orderWorkflow', features: { waitAnnouncedWithReservation: false, failedReserveUndone: false } },
-  { version: 2, name: 'orderWorkflow.v2', features: { waitAnnouncedWithReservation: true, failedReserveUndone: true } },
+  {
+    version: 1,
+    name: 'orderWorkflow',
+    features: { waitAnnouncedWithReservation: false, failedReserveUndone: false, lostShipmentFound: false },
+  },
+  {
+    version: 2,
+    name: 'orderWorkflow.v2',
+    features: { waitAnnouncedWithReservation: true, failedReserveUndone: true, lostShipmentFound: false },
+  },
+  {
+    version: 3,
+    name: 'orderWorkflow.v3',
+    features: { waitAnnouncedWithReservation: true, failedReserveUndone: true, lostShipmentFound: true },
+  },
 ];
 
 export const LATEST_VERSION = Math.max(...WORKFLOW_VERSIONS.map((version) => version.version));
