@@ -150,7 +150,7 @@ main(async () => {
           status: view.status,
           events,
         };
-        writeFileSync(join(dir, `${path}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
+        writeFileSync(join(dir, `${path}.json`), `${JSON.stringify(fixture, null, 2)}\n`);
         info(`  ${path}: ${id} ${view.status}, ${events.length} events`);
       }
     }
