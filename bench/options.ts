@@ -1,5 +1,6 @@
-// `npm run bench`'s command line and BENCH_* variables, read into the run's settings: a duration or count
-// out of its range stops the run before it starts anything, with the option's name.
+// `npm run bench`'s command line and BENCH_* variables, read into the run's settings. Read before anything
+// starts: a duration or count out of its range stops the run at once, naming the option, rather than after
+// minutes of building a stack. The settings go into the report; the rest only say how the run runs.
 
 import { parseArgs } from 'node:util';
 import ms from 'ms';
