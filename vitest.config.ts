@@ -58,6 +58,16 @@ export default defineConfig({
         },
       },
       {
+        // npm start's path through the real Dapr CLI, on a stack of its own.
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          globalSetup: ['test/chaos/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // `npm run bench` in its shortest form: it starts a stack of its own.
         test: {
           name: 'bench',

@@ -42,7 +42,11 @@ main(async () => {
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
     { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
     { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
-    { title: 'a change of the workflow with an order in flight (a stack of its own)', projects: ['versions'] },
+    {
+      title:
+        "a change of the workflow with an order in flight, and npm start's path through the Dapr CLI (a stack each)",
+      projects: ['versions', 'cli'],
+    },
     { title: 'the benchmark and the soak, in their shortest forms (a stack of its own each)', projects: ['bench'] },
     {
       title:

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
+import { startCli, writeCliRunFile } from './cliRun.ts';
 import { type DaprApp, goDuration, readDaprRunFile } from './daprfile.ts';
 import { Infra } from './infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
@@ -48,6 +49,11 @@ export interface StackOptions {
    * every span and the apps export theirs. Without it nothing is sampled and the apps' OpenTelemetry is off.
    */
   tracing?: boolean;
+  /**
+   * Start the apps and their sidecars as `npm start` does, with the real Dapr CLI (`dapr run -f` on
+   * dapr.yaml written again for this stack, cliRun.ts): one replica each, none killed or restarted alone.
+   */
+  viaCli?: boolean;
 }
 
 /** One replica of an app: its process and its daprd. */
@@ -92,6 +98,8 @@ export class TestStack {
   private placementPort = 0;
   private schedulerPort = 0;
   private zipkinPort: number | undefined;
+  /** The Dapr CLI that runs the apps and their sidecars (`viaCli`). */
+  private cli: Service | undefined;
 
   constructor(private readonly options: StackOptions = {}) {}
 
@@ -175,8 +183,39 @@ export class TestStack {
       this.apps.set(app.appId, replicas);
     }
     const all = [...this.apps.entries()].flatMap(([appId, replicas]) => replicas.map((_, index) => ({ appId, index })));
-    await Promise.all(all.map(({ appId, index }) => this.startFirstTime(appId, index)));
+    if (this.options.viaCli) await this.startViaCli();
+    else await Promise.all(all.map(({ appId, index }) => this.startFirstTime(appId, index)));
     await zipkin;
+  }
+
+  /** Every app and its sidecar through the Dapr CLI, ready once each sidecar and app answer its health check. */
+  private async startViaCli(): Promise<void> {
+    const replicas = [...this.apps.values()].map((each) => each[0] as Replica);
+    const file = join(this.dir, 'dapr.yaml');
+    writeCliRunFile({
+      file,
+      apps: replicas.map(({ ports }) => ({ ...ports, env: this.appEnv(ports.appId) })),
+      resourcesDir: this.resourcesDir,
+      configFile: this.configFile,
+      placement: `127.0.0.1:${this.placementPort}`,
+    });
+    this.cli = startCli(file, join(this.logDir, 'dapr-run.log'), this.dir, {
+      ...this.credentials.env,
+      // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
+      DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `127.0.0.1:${this.schedulerPort}`,
+    });
+    const cli = this.cli;
+    await Promise.all(
+      replicas.map(({ ports }) =>
+        waitFor(
+          `${ports.appId} through the Dapr CLI`,
+          async () =>
+            (await httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz`)) &&
+            (await httpOk(`http://127.0.0.1:${ports.appPort}/healthz`)),
+          { timeoutMs: 90_000, alive: cli.exitReason },
+        ),
+      ),
+    );
   }
 
   /** What the apps need to know of tracing: where to send their spans, or that there is nowhere. */
@@ -286,6 +325,16 @@ export class TestStack {
     );
   }
 
+  /** An app's environment beyond its id and ports: tokens, tracing, and what the options add. */
+  private appEnv(appId: string): Record<string, string> {
+    return {
+      ...this.credentials.env,
+      RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
+      ...this.tracingEnv(appId),
+      ...this.options.env?.[appId],
+    };
+  }
+
   /** Starts (or restarts) a replica's app; `env` adds to (or overrides) its environment from now on. */
   async startProcess(appId: string, replica = 0, env: Record<string, string> = {}): Promise<void> {
     const running = this.replica(appId, replica);
@@ -299,10 +348,7 @@ export class TestStack {
         APP_PORT: String(ports.appPort),
         DAPR_HTTP_PORT: String(ports.daprHttpPort),
         DAPR_GRPC_PORT: String(ports.daprGrpcPort),
-        ...this.credentials.env,
-        RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
-        ...this.tracingEnv(appId),
-        ...this.options.env?.[appId],
+        ...this.appEnv(appId),
         ...env,
       },
     });
@@ -343,6 +389,7 @@ export class TestStack {
   async stop(): Promise<void> {
     const replicas = [...this.apps.values()].flat();
     await Promise.all(replicas.flatMap((running) => [running.process?.stop(5_000), running.daprd?.stop(5_000)]));
+    await this.cli?.stop(15_000);
     await this.infra?.stop();
     process.off('exit', this.killAll);
     process.off('SIGINT', this.killAndExit);
@@ -357,7 +404,7 @@ export class TestStack {
 
   /** Every process we started, by name: redis, placement, scheduler, `<replica>-daprd` and `<replica>`. */
   processes(): { name: string; pid: number }[] {
-    const services = [...(this.infra?.started ?? [])];
+    const services = [...(this.infra?.started ?? []), ...(this.cli ? [this.cli] : [])];
     for (const running of [...this.apps.values()].flat()) {
       if (running.daprd) services.push(running.daprd);
       if (running.process) services.push(running.process);
