@@ -26,6 +26,8 @@ export const FAULTY = {
   chargeLate: 'order_chargelate_',
   shipLost: 'order_shiplost_',
   shipLate: 'order_shiplate_',
+  // earlyDecision.test.ts: an order still reserving its stock when its decision comes.
+  early: 'order_early_',
 };
 /** Longer than an order takes to give up a step and undo it (RETRY_MAX_ELAPSED and a little more). */
 export const LATE = '7s';
@@ -50,7 +52,7 @@ export const TEST_ENV = {
   // the calls of the FAULTY late and lost ones take effect unseen (lateEffects.test.ts).
   inventory: {
     INVENTORY_STOCK: 'oranges=5',
-    FAULTS: `release:422@${FAULTY.unreleased},reserve:503+done@${FAULTY.reserveLost},reserve:503+late=${LATE}@${FAULTY.reserveLate}`,
+    FAULTS: `release:422@${FAULTY.unreleased},reserve:503+done@${FAULTY.reserveLost},reserve:503+late=${LATE}@${FAULTY.reserveLate},reserve:delay=1500ms@${FAULTY.early}`,
   },
   payments: {
     FAULTS: `charge:422@${FAULTY.declined},charge:422@${FAULTY.unreleased},charge:503+late=${LATE}@${FAULTY.chargeLate}`,

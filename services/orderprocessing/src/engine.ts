@@ -69,16 +69,17 @@ async function engineCall<T>(work: () => Promise<T>): Promise<T> {
 
 /**
  * Raising an event as the workflow saves its first step sometimes meets Dapr 1.18 between two reads of the
- * workflow's state ("inbox key … missing from state store (transient …)"): tried again twice, shortly, before
- * it is an answer of 503. A repeated event changes nothing (the workflow takes one decision).
+ * workflow's state ("inbox key … missing from state store (transient …)"): tried again 4 times within 750 ms
+ * (longer on a busy machine) before it is an answer of 503. A repeated event changes nothing (the workflow
+ * takes one decision).
  */
 async function raise(work: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await engineCall(work);
     } catch (error) {
-      if (!(error instanceof EngineUnavailable) || attempt >= 3) throw error;
-      await sleep(50 * attempt);
+      if (!(error instanceof EngineUnavailable) || attempt >= 5) throw error;
+      await sleep(50 * 2 ** (attempt - 1));
     }
   }
 }

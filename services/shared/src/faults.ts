@@ -5,35 +5,41 @@
 //   charge:422@order_declined_          POST /charge answers 422 for those orders (nothing is charged)
 //   ship:503+done@order_lost_           the ship is done, and its answer replaced by a 503 (the answer lost)
 //   charge:503+late=8s@order_late_      answers 503 at once, and does the charge 8 s later
+//   reserve:delay=1s@order_early_       holds the reserve up for 1 s, then serves it (a slow service)
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import ms from 'ms';
 import { z } from 'zod';
 import { PROBLEM_STATUS, Problem, type ProblemKind } from './errors.ts';
 
-export interface FaultRule {
+/** Whether a refused call still takes effect: not at all, before the error answer, or that much later. */
+type Effect = 'none' | 'done' | { lateMs: number };
+
+export type FaultRule = {
   /** The route, without its slash: `charge`, `release`, `ship`. */
   route: string;
-  kind: ProblemKind;
   /** The orders it applies to: those whose id starts so (`order_<customer>_`, see orderId.ts). */
   orderIdPrefix: string;
-  /** Whether the call still takes effect: not at all, before the error answer, or that much later. */
-  effect: 'none' | 'done' | { lateMs: number };
-}
+} & ({ kind: ProblemKind; effect: Effect } | { delayMs: number });
 
-const RULE = /^([a-z]+):(\d{3})(?:\+(done|late=[0-9a-z.]+))?@(order_[a-z0-9_]+)$/;
+const RULE = /^([a-z]+):(?:(\d{3})(?:\+(done|late=[0-9a-z.]+))?|delay=([0-9a-z.]+))@(order_[a-z0-9_]+)$/;
+const DURATION = /^\d+(?:ms|s|m)$/;
 const KIND_OF_STATUS = new Map<number, ProblemKind>(
   Object.entries(PROBLEM_STATUS).map(([kind, status]) => [status, kind as ProblemKind]),
 );
 
-function effectOf(text: string | undefined): FaultRule['effect'] | undefined {
+function effectOf(text: string | undefined): Effect | undefined {
   if (text === undefined) return 'none';
   if (text === 'done') return 'done';
-  const late = /^late=(\d+(?:ms|s|m))$/.exec(text)?.[1];
-  return late === undefined ? undefined : { lateMs: ms(late as ms.StringValue) };
+  const late = text.slice('late='.length);
+  return DURATION.test(late) ? { lateMs: ms(late as ms.StringValue) } : undefined;
 }
 
-/** `<route>:<status>[+done|+late=<duration>]@<order id prefix>`, comma-separated; the status one of errors.ts. */
+/**
+ * `<route>:<status>[+done|+late=<duration>]@<order id prefix>` or `<route>:delay=<duration>@<prefix>`,
+ * comma-separated; the status one of errors.ts.
+ */
 export const FaultRules = z
   .string()
   .optional()
@@ -41,13 +47,17 @@ export const FaultRules = z
     const rules: FaultRule[] = [];
     for (const entry of (text ?? '').split(',').map((part) => part.trim())) {
       if (!entry) continue;
-      const [, route = '', status = '', effectText, orderIdPrefix = ''] = RULE.exec(entry) ?? [];
+      const [, route = '', status = '', effectText, delay, orderIdPrefix = ''] = RULE.exec(entry) ?? [];
+      if (delay !== undefined && DURATION.test(delay)) {
+        rules.push({ route, orderIdPrefix, delayMs: ms(delay as ms.StringValue) });
+        continue;
+      }
       const kind = KIND_OF_STATUS.get(Number(status));
       const effect = effectOf(effectText);
       if (!kind || !effect) {
         ctx.addIssue({
           code: 'custom',
-          message: `"${entry}" is not <route>:<4xx or 5xx of errors.ts>[+done|+late=<duration>]@order_<prefix>`,
+          message: `"${entry}" is not <route>:<4xx or 5xx of errors.ts>[+done|+late=<duration>]@order_<prefix> nor <route>:delay=<duration>@order_<prefix>`,
         });
         return z.NEVER;
       }
@@ -90,6 +100,10 @@ export function injectFaults(app: FastifyInstance, rules: FaultRule[]): void {
     const route = request.routeOptions.url?.slice(1);
     const rule = rules.find((candidate) => candidate.route === route && orderId.startsWith(candidate.orderIdPrefix));
     if (!rule) return;
+    if ('delayMs' in rule) {
+      await sleep(rule.delayMs);
+      return;
+    }
     if (rule.effect === 'done') await serve(request, orderId);
     else if (rule.effect !== 'none') {
       const timer = setTimeout(() => {

@@ -10,13 +10,14 @@ describe('FaultRules', () => {
   it('reads route, status and order id prefix', () => {
     expect(
       FaultRules.parse(
-        'charge:422@order_declined_, release:503@order_stuck_,ship:503+done@order_lost_,charge:503+late=8s@order_late_',
+        'charge:422@order_declined_, release:503@order_stuck_,ship:503+done@order_lost_,charge:503+late=8s@order_late_,reserve:delay=1s@order_early_',
       ),
     ).toEqual([
       { route: 'charge', kind: 'invalid', orderIdPrefix: 'order_declined_', effect: 'none' },
       { route: 'release', kind: 'unavailable', orderIdPrefix: 'order_stuck_', effect: 'none' },
       { route: 'ship', kind: 'unavailable', orderIdPrefix: 'order_lost_', effect: 'done' },
       { route: 'charge', kind: 'unavailable', orderIdPrefix: 'order_late_', effect: { lateMs: 8000 } },
+      { route: 'reserve', orderIdPrefix: 'order_early_', delayMs: 1000 },
     ]);
   });
 
@@ -35,6 +36,8 @@ describe('FaultRules', () => {
       'charge:503+later@order_x_',
       'charge:503+late=soon@order_x_',
       'charge:503+late=8@order_x_',
+      'charge:delay=soon@order_x_',
+      'charge:503+delay=1s@order_x_',
     ]) {
       expect(FaultRules.safeParse(text).success, text).toBe(false);
     }
@@ -98,5 +101,16 @@ describe('a fault that still takes effect', () => {
     await service.close();
     await sleep(500);
     expect(charged).toEqual([]);
+  });
+});
+
+describe('a fault that holds a call up', () => {
+  it('delay: the call is served as usual, that much later', async () => {
+    charged.length = 0;
+    const started = performance.now();
+    const answer = await app('charge:delay=300ms@order_early_').inject(charge('order_early_abcde'));
+    expect(answer.statusCode).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(charged).toEqual(['order_early_abcde']);
   });
 });
