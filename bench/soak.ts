@@ -212,8 +212,10 @@ main(async () => {
       .replace(/:/g, '-')
       .replace(/\.\d+Z$/, 'Z');
     mkdirSync(settings.resultsDir, { recursive: true });
+    const commit = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot })).stdout.trim();
     const result = {
       startedAt: new Date(began).toISOString(),
+      commit,
       settings,
       orders: ids.length,
       errors,
@@ -225,7 +227,6 @@ main(async () => {
     };
     writeFileSync(join(settings.resultsDir, `soak-${stamp}.json`), JSON.stringify(result, null, 1));
     writeFileSync(join(settings.resultsDir, `soak-${stamp}.svg`), chart(samples, rows, `soak ${stamp}`));
-    const commit = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot })).stdout.trim();
     info(
       `\nsoak report (${stamp}, code ${commit}): ${ids.length} orders, ${errors.length} errors, ${problems.length} orders wrong, ${unavailable.length} answers of 503 tried again`,
     );

@@ -68,12 +68,12 @@ async function engineCall<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Raising an event as the workflow saves its first step sometimes meets Dapr 1.18 between two reads of the
- * workflow's state ("inbox key … missing from state store (transient …)"): tried again 4 times within 750 ms
- * (longer on a busy machine) before it is an answer of 503. A repeated event changes nothing (the workflow
- * takes one decision).
+ * Reading a workflow or raising its event as it saves a step sometimes meets Dapr 1.18 between two reads of
+ * its state ("inbox key … missing from state store (transient …)"), more often on a busy machine: tried
+ * again 4 times within 750 ms before it is an answer of 503. A repeated event changes nothing (the
+ * workflow takes one decision), and a read changes nothing at all.
  */
-async function raise(work: () => Promise<void>): Promise<void> {
+async function whileAway<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await engineCall(work);
@@ -103,7 +103,7 @@ export class DaprWorkflowGateway implements WorkflowGateway {
   }
 
   async find(id: string): Promise<StoredOrder | undefined> {
-    const state = await engineCall(() => this.client.getWorkflowState(id, true));
+    const state = await whileAway(() => this.client.getWorkflowState(id, true));
     if (!state) return undefined;
     const input = parseJson<OrderInput>(state.serializedInput);
     if (!input?.order) return undefined;
@@ -136,11 +136,11 @@ export class DaprWorkflowGateway implements WorkflowGateway {
   }
 
   async raiseApproval(id: string, decision: ApprovalDecision): Promise<void> {
-    await raise(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
+    await whileAway(() => this.client.raiseEvent(id, APPROVAL_EVENT, decision));
   }
 
   async raiseCancel(id: string, cancellation: Cancellation): Promise<void> {
-    await raise(() => this.client.raiseEvent(id, CANCEL_EVENT, cancellation));
+    await whileAway(() => this.client.raiseEvent(id, CANCEL_EVENT, cancellation));
   }
 
   purge(id: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 // The gateway to the engine: how it tells "the engine is away for a moment" from a real error when it
-// raises a decision's event.
+// raises a decision's event or reads an order.
 import { describe, expect, it } from 'vitest';
 import type { WorkflowClient } from '#shared/daprSdk.ts';
 import { DaprWorkflowGateway, EngineUnavailable } from '../src/engine.ts';
@@ -8,13 +8,12 @@ import { LATEST_VERSION, versionNumbered } from '../src/workflow/versions.ts';
 /** A client whose raiseEvent fails with `errors` in turn, then succeeds; it counts the calls. */
 function clientFailing(...errors: Error[]) {
   const calls: number[] = [];
-  const client = {
-    raiseEvent: async () => {
-      calls.push(performance.now());
-      const error = errors.shift();
-      if (error) throw error;
-    },
-  } as unknown as WorkflowClient;
+  const call = async () => {
+    calls.push(performance.now());
+    const error = errors.shift();
+    if (error) throw error;
+  };
+  const client = { raiseEvent: call, getWorkflowState: call } as unknown as WorkflowClient;
   return { client, calls };
 }
 
@@ -48,5 +47,13 @@ describe('raising a decision', () => {
     const { client, calls } = clientFailing(new Error('3 INVALID_ARGUMENT: no such instance'));
     await expect(gateway(client).raiseApproval('order_riley_aaaaa', decision)).rejects.toThrow(/INVALID_ARGUMENT/);
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('reading an order', () => {
+  it('tries again while the engine is between two saves, then finds what there is', async () => {
+    const { client, calls } = clientFailing(betweenSaves(), betweenSaves());
+    expect(await gateway(client).find('order_riley_aaaaa')).toBeUndefined(); // the fake knows no order
+    expect(calls).toHaveLength(3);
   });
 });
