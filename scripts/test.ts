@@ -1,7 +1,7 @@
 // `npm test`: the whole suite. Bootstrap (so a first run shows its progress), typecheck, lint, unit tests,
-// the integration tests on a private real Dapr stack, the walkthrough again on a stack whose state store
-// is PostgreSQL, two replicas of every app, the benchmark in its shortest form, then short chaos runs
-// (one replica, then two of every app), each on a stack of its own.
+// the integration tests on a private real Dapr stack, then stacks of their own: two replicas of every app;
+// PostgreSQL, a workflow change and the Dapr CLI side by side; the benchmark and the soak in their shortest
+// forms; a short chaos run.
 // Ends with one plain "N passed, N failed" line.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,11 @@ function readReport(path: string): VitestReport | undefined {
 
 /** A check that is not a vitest run (typecheck, lint): true when it passed. */
 async function check(title: string, command: string, args: string[]): Promise<boolean> {
-  return step(title, async () => (await run(command, args, { cwd: repoRoot, inherit: true })).code === 0);
+  return step(
+    title,
+    async () => (await run(command, args, { cwd: repoRoot, inherit: true })).code === 0,
+    (passed) => passed,
+  );
 }
 
 main(async () => {
@@ -65,12 +69,15 @@ main(async () => {
     const report = join(runDir, `vitest-${n}-${projects.join('-')}.json`);
     rmSync(report, { force: true });
     const args = ['vitest', 'run', ...projects.flatMap((name) => ['--project', name])];
-    const vitest = await step(title, () =>
-      run('npx', [...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-        cwd: repoRoot,
-        inherit: true,
-        env: { ...process.env, ...env },
-      }),
+    const vitest = await step(
+      title,
+      () =>
+        run('npx', [...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+          cwd: repoRoot,
+          inherit: true,
+          env: { ...process.env, ...env },
+        }),
+      (result) => result.code === 0,
     );
     const raw = readReport(report);
     const counts = raw ? countReport(raw) : { passed: 0, failed: 1, skipped: 0 };

@@ -86,6 +86,12 @@ function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, na
   if (entry) entry.value = value;
 }
 
+/**
+ * Spans leave each app and sidecar in batches, every 5 s by default (OpenTelemetry's batch processor, in
+ * Node and in Go alike): every 200 ms on a test stack, whose tests wait for whole traces.
+ */
+const SPANS_SOON = { OTEL_BSP_SCHEDULE_DELAY: '200' };
+
 export class TestStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'dapr-orders-test-'));
   /** Fresh tokens for this stack (approvers, admin, both directions between apps and sidecars). */
@@ -224,6 +230,7 @@ export class TestStack {
     if (!zipkin) return { OTEL_SDK_DISABLED: 'true' };
     return {
       OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkin}/api/v2/spans`,
+      ...SPANS_SOON,
       ...(appId === 'orderprocessing' ? { ZIPKIN_URL: zipkin } : {}),
     };
   }
@@ -319,6 +326,7 @@ export class TestStack {
         env: {
           DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN ?? '',
           APP_API_TOKEN: this.credentials.appApiToken,
+          ...(this.zipkinUrl ? SPANS_SOON : {}),
         },
       },
       { cwd: app.dir, logDir: this.logDir },

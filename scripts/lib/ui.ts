@@ -23,7 +23,13 @@ export function warn(message: string): void {
  * Runs one step and prints its outcome with the time it took. A step that runs longer than
  * `tickSeconds` prints a progress line every `tickSeconds`, so a 5-minute build never looks hung.
  */
-export async function step<T>(title: string, work: () => Promise<T>, tickSeconds = 20): Promise<T> {
+export async function step<T>(
+  title: string,
+  work: () => Promise<T>,
+  /** Whether what `work` resolved with is a success (a check that answers instead of throwing). */
+  succeeded: (result: T) => boolean = () => true,
+  tickSeconds = 20,
+): Promise<T> {
   const begin = Date.now();
   info(`▸ ${title}…`);
   const ticker = setInterval(
@@ -32,7 +38,7 @@ export async function step<T>(title: string, work: () => Promise<T>, tickSeconds
   );
   try {
     const result = await work();
-    info(`✓ ${title} (${formatDuration(Date.now() - begin)})`);
+    info(`${succeeded(result) ? '✓' : '✗'} ${title} (${formatDuration(Date.now() - begin)})`);
     return result;
   } catch (error) {
     info(`✗ ${title} (${formatDuration(Date.now() - begin)})`);

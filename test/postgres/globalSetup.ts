@@ -1,5 +1,5 @@
-// A throwaway PostgreSQL cluster and a stack whose state store is on it (pub/sub stays on Redis), for
-// postgres.test.ts. Its own vitest project, since the integration project's stack is Redis-backed.
+// A throwaway PostgreSQL cluster and a stack whose state store is on it (pub/sub stays on Redis), with two
+// replicas of inventory and payments, for postgres.test.ts. Its own vitest project, since the integration project's stack is Redis-backed.
 import type { TestProject } from 'vitest/node';
 import { bootstrap, ensurePostgres } from '../../scripts/bootstrap.ts';
 import { PostgresCluster, type PostgresTarget } from '../../scripts/lib/postgres.ts';
@@ -24,7 +24,13 @@ export default async function setup(project: TestProject) {
   };
   try {
     await cluster.start();
-    stack = new TestStack({ env: TEST_ENV, keepLogs, postgresStateStore: cluster.connectionString });
+    // Two replicas of the services whose writes must stay exact on PostgreSQL too (postgres.test.ts).
+    stack = new TestStack({
+      env: TEST_ENV,
+      keepLogs,
+      postgresStateStore: cluster.connectionString,
+      replicas: { inventory: 2, payments: 2 },
+    });
     await startStackFor(project, stack);
   } catch (error) {
     process.stderr.write(`PostgreSQL's log: ${cluster.logFile}${keepLogs ? '' : ' (KEEP_TEST_LOGS=1 keeps it)'}\n`);
