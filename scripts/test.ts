@@ -44,12 +44,11 @@ main(async () => {
   // The stacks that kill processes run after the others, not beside them.
   const runs = [
     { title: 'unit and integration tests', projects: ['unit', 'integration'] },
-    { title: 'the walkthrough on PostgreSQL (a stack of its own)', projects: ['postgres'] },
     { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
     {
       title:
-        "a change of the workflow with an order in flight, and npm start's path through the Dapr CLI (a stack each)",
-      projects: ['versions', 'cli'],
+        "the walkthrough on PostgreSQL, a change of the workflow with an order in flight, npm start's path through the Dapr CLI (side by side, a stack each)",
+      projects: ['postgres', 'versions', 'cli'],
     },
     { title: 'the benchmark and the soak, in their shortest forms (a stack of its own each)', projects: ['bench'] },
     {
