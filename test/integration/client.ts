@@ -1,4 +1,5 @@
 // What the integration tests use to talk to the stack they run on.
+import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 
@@ -61,6 +62,34 @@ export async function call<T = Record<string, unknown>>(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/**
+ * A request whose path goes out exactly as written: fetch would resolve `/./` and `/../` first. For the
+ * tests of other spellings of a route; answers the status only.
+ */
+export function rawCall(
+  appId: string,
+  method: string,
+  path: string,
+  init: { body?: string; as?: Caller; signal?: AbortSignal } = {},
+): Promise<number> {
+  const port = apps()[appId]?.appPort;
+  const headers = {
+    ...credentialHeaders(appId, init.as ?? 'default'),
+    // Node sends a DELETE's body unframed unless told its length.
+    ...(init.body === undefined
+      ? {}
+      : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(init.body)) }),
+  };
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', port, method, path, headers, signal: init.signal }, (answer) => {
+      answer.resume();
+      answer.on('end', () => resolve(answer.statusCode ?? 0));
+    });
+    sent.on('error', reject);
+    sent.end(init.body);
+  });
 }
 
 export interface OrderView {

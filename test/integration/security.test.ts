@@ -1,12 +1,14 @@
 // Who may call what, on the real stack: the internal services answer their sidecar only, operators need
 // the admin token, approvers their own token; the page carries a CSP without inline scripts.
 import { describe, expect, it } from 'vitest';
+import { pathVariants, SIDECAR_ONLY_ROUTES } from '../../services/shared/test/routeSpellings.ts';
 import {
   apps,
   call,
   credentials,
   finished,
   placeOrder,
+  rawCall,
   waitForNotification,
   waitForOrder,
   waitingForApproval,
@@ -34,6 +36,23 @@ describe('the internal services', () => {
   it('still serve the workflow, which calls them through Dapr', async () => {
     const id = await placeOrder({ customer: 'Secure', items: ['bread'], total: 2 });
     expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
+  });
+});
+
+describe('the routes only the sidecar may call', () => {
+  const routes = Object.entries(SIDECAR_ONLY_ROUTES).flatMap(([appId, list]) =>
+    list.map(([method, path]) => [appId, method, path] as const),
+  );
+  it.each(routes)('%s %s %s: no spelling of its path is served without the app token', async (appId, method, path) => {
+    const served: string[] = [];
+    for (const spelling of [path, ...pathVariants(path)]) {
+      const status = await rawCall(appId, method, spelling, {
+        as: 'stranger',
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      if (status !== 401 && status !== 404) served.push(`${spelling} → ${status}`);
+    }
+    expect(served).toEqual([]);
   });
 });
 

@@ -112,6 +112,21 @@ describe('an order in Zipkin', () => {
   });
 });
 
+describe('a request from outside', () => {
+  it("starts a trace of its own: a caller's traceparent joins no order's trace (order ids are public)", async () => {
+    const foreign = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traceparent = `00-${foreign}-00f067aa0ba902b7-01`;
+    const id = await placeOrder({ customer: 'Tracy', items: ['milk'], total: 3 }, { traceparent, tracestate: 'x=1' });
+    await waitForOrder(id, finished);
+    const traceId = (await call<{ trace_id: string }>('orderprocessing', `/orders/${id}`)).body.trace_id;
+    expect(traceId).not.toBe(foreign);
+    const trace = await orderTrace(id, traceId, hasAll(WORKFLOW, ACTIVITY('shipOrder')));
+    expect(trace.one('post /orders').parentId).toBeUndefined();
+    // The order's spans have reached Zipkin; none of them went to the caller's trace.
+    expect((await fetch(`${zipkin()}/api/v2/trace/${foreign}`)).status).toBe(404);
+  });
+});
+
 describe('a failed order in Zipkin', () => {
   it('marks the failing step, the service that failed and the workflow as errors; the compensations are there', async () => {
     expect((await call('shipping', '/shipping/deactivate', { method: 'POST', as: 'admin' })).status).toBe(200);

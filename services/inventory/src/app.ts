@@ -26,7 +26,7 @@ export function buildApp({ config, state }: InventoryDeps) {
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
     faults: config.FAULTS,
-    sidecarOnly: (request) => !isHealthCheck(request),
+    sidecarOnly: (route) => !isHealthCheck(route),
   });
   // Each order's reservation record expires; the stock document is kept.
   const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [

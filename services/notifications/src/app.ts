@@ -41,7 +41,7 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
     // Only pub/sub deliveries come through the sidecar; the page and its API are public.
-    sidecarOnly: (request) => request.method === 'POST' && SUBSCRIPTION_PATHS.has(request.url.split('?')[0] ?? ''),
+    sidecarOnly: (route) => route.method === 'POST' && SUBSCRIPTION_PATHS.has(route.url),
   });
   const sidecar = DaprHttpClient.forSidecar(config);
   // Each order's timeline expires; the index of recent orders is kept (it is bounded).

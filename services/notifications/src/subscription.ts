@@ -23,22 +23,30 @@ export const CloudEvent = z
 export type CloudEvent = z.infer<typeof CloudEvent>;
 
 /**
+ * The most entries a batch may hold: ten times the subscriptions' maxMessagesCount. A larger batch is
+ * refused whole, so its handling (one write per timeline, all at once) stays bounded.
+ */
+export const MAX_BULK_ENTRIES = 100;
+
+/**
  * A batch as daprd's bulk subscribe POSTs it (content type application/json; `type`, `topic`, `pubsubname`
  * and `id` beside the entries). Each entry's `event` is checked on its own, so that one bad message is
  * dropped alone instead of failing, and so redelivering, the whole batch.
  */
 export const BulkDelivery = z
   .object({
-    entries: z.array(
-      z
-        .object({
-          entryId: z.string().min(1),
-          event: z.unknown(),
-          contentType: optionalString,
-          metadata: z.record(z.string(), z.unknown()).optional().catch(undefined),
-        })
-        .loose(),
-    ),
+    entries: z
+      .array(
+        z
+          .object({
+            entryId: z.string().min(1),
+            event: z.unknown(),
+            contentType: optionalString,
+            metadata: z.record(z.string(), z.unknown()).optional().catch(undefined),
+          })
+          .loose(),
+      )
+      .max(MAX_BULK_ENTRIES),
   })
   .loose();
 export type BulkDelivery = z.infer<typeof BulkDelivery>;

@@ -1,12 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { DaprError } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import { FakeState, touches } from '../../shared/test/fakeState.ts';
 import { buildApp, loadNotificationsConfig } from '../src/app.ts';
 import { type LiveMessage, LiveUpdates } from '../src/live.ts';
 import { ReadModel, timelineKey } from '../src/readModel.ts';
-import { type BulkAnswer, registerSubscription } from '../src/subscription.ts';
+import { type BulkAnswer, MAX_BULK_ENTRIES, registerSubscription } from '../src/subscription.ts';
 import { bulkRequest, entry, note, ORDER } from './bulk.ts';
+
+const root = join(import.meta.dirname, '../../..');
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -166,6 +171,22 @@ describe('POST /notifications/bulk (the bulk subscription)', () => {
       ...orders.map((orderId, n) => entry(`e${n}`, note('received', orderId, 1, { text }))),
     );
     expect(statuses.filter((answer) => answer.status === 'SUCCESS')).toHaveLength(100);
+  });
+
+  it(`refuses a batch of more than ${MAX_BULK_ENTRIES} entries with 422, storing none of it`, async () => {
+    const { app, store } = setup();
+    const orders = Array.from({ length: MAX_BULK_ENTRIES + 1 }, (_, n) => `order_riley_${String(n).padStart(5, 'a')}`);
+    const answer = await app.inject(bulkRequest(orders.map((orderId, n) => entry(`e${n}`, note('received', orderId)))));
+    expect(answer.statusCode).toBe(422);
+    expect(answer.json().message).toMatch(/^body\.entries: .*100/);
+    expect(store.keys()).toEqual([]);
+  });
+
+  it('takes every batch the subscriptions can deliver (maxMessagesCount within the cap)', () => {
+    for (const file of ['components/subscription.yaml', 'deploy/kubernetes/base/dapr/subscription.yaml']) {
+      const subscription = parse(readFileSync(join(root, file), 'utf8'));
+      expect(subscription.spec.bulkSubscribe.maxMessagesCount, file).toBeLessThanOrEqual(MAX_BULK_ENTRIES);
+    }
   });
 
   it('is for the sidecar only: without its token 401, and nothing is stored', async () => {

@@ -29,7 +29,11 @@ export interface OrderAppDeps {
 }
 
 export function buildApp({ config, engine, store }: OrderAppDeps) {
-  const app = createServiceApp({ name: 'orderprocessing', logLevel: config.LOG_LEVEL });
+  const app = createServiceApp({
+    name: 'orderprocessing',
+    logLevel: config.LOG_LEVEL,
+    appApiToken: config.APP_API_TOKEN,
+  });
   const sidecar = DaprHttpClient.forSidecar(config);
   const approvers = parseApprovers(config.APPROVER_TOKENS);
 

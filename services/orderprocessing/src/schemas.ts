@@ -3,8 +3,22 @@
 import { z } from 'zod';
 import { Amount, ItemName, NotificationKind, WATCHDOG_FLAGS } from '#shared/messages.ts';
 
+/**
+ * A name as people write it: letters, marks, digits, punctuation, symbols and spaces. Control, format and
+ * bidi characters could forge a log line or reorder what the page shows, so they are refused.
+ */
+export const CustomerName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+$/u,
+    'only printable characters: letters, digits, punctuation, symbols, spaces',
+  );
+
 export const OrderRequest = z.strictObject({
-  customer: z.string().trim().min(1).max(64),
+  customer: CustomerName,
   items: z.array(ItemName).min(1).max(50),
   total: Amount,
 });
@@ -68,7 +82,7 @@ export const OrderListQuery = z.strictObject({
   /** The order's latest step, e.g. waiting_for_approval or paid. */
   last_step: OrderStep.optional(),
   /** The customer's name, in any case. */
-  customer: z.string().trim().min(1).max(64).optional(),
+  customer: CustomerName.optional(),
   /** Created at or after this time. */
   from: z.iso.datetime({ offset: true }).optional(),
   /** Created before this time. */

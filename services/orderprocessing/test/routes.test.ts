@@ -170,6 +170,24 @@ describe('POST /orders', () => {
     expect(response.statusCode).toBeLessThan(500);
   });
 
+  it.each([
+    ['a right-to-left override', 'Riley\u202Egnp.exe'],
+    ['an isolate', '\u2066Riley\u2069'],
+    ['a NUL', 'Ri\u0000ley'],
+    ['a line break', 'Riley\nINFO forged log line'],
+    ['an escape sequence', '\u001b[31mRiley'],
+    ['a zero-width space', 'Ri\u200Bley'],
+  ])('refuses a customer name with %s (422), placing nothing', async (_what, customer) => {
+    const response = await post({ ...ORDER, customer });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().message).toMatch(/^body\.customer: .*printable/);
+    expect(orders.placed).toHaveLength(0);
+  });
+
+  it.each(['José Ünal', '李雷', "O'Brien-Smith & Co.", 'Zoë (VIP) #2'])('takes the name %s', async (customer) => {
+    expect((await post({ ...ORDER, customer })).statusCode).toBe(202);
+  });
+
   it('refuses an empty Idempotency-Key', async () => {
     const response = await post(ORDER, { 'idempotency-key': '   ' });
     expect(response.statusCode).toBe(422);

@@ -24,7 +24,7 @@ export function buildApp({ config, state }: PaymentsDeps) {
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
     faults: config.FAULTS,
-    sidecarOnly: (request) => !isHealthCheck(request),
+    sidecarOnly: (route) => !isHealthCheck(route),
   });
   // The ledger is a financial record: kept unless LEDGER_RETENTION says otherwise.
   const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [

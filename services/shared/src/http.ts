@@ -2,7 +2,7 @@
 // field, bad input as a 4xx (never a 5xx), and a health route for the sidecar's app health check.
 import helmet from '@fastify/helmet';
 import { trace } from '@opentelemetry/api';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   serializerCompiler,
@@ -12,6 +12,7 @@ import {
 import { safeEqual } from './auth.ts';
 import { Problem, Unauthorized } from './errors.ts';
 import { type FaultRule, injectFaults } from './faults.ts';
+import { traceTrustingServer } from './traceTrust.ts';
 import { traceLogFields } from './tracing.ts';
 
 export interface ServiceAppOptions {
@@ -19,12 +20,24 @@ export interface ServiceAppOptions {
   logLevel?: string;
   /** Largest accepted body in bytes; larger ones get 413. */
   bodyLimit?: number;
-  /** APP_API_TOKEN: when set, the sidecar presents it in `dapr-api-token` on every call to the app. */
+  /**
+   * APP_API_TOKEN: when set, the sidecar presents it in `dapr-api-token` on every call to the app. Only a
+   * request that carries it continues its caller's trace.
+   */
   appApiToken?: string;
   /** Routes only the sidecar may call (checked when `appApiToken` is set); the rest are public. */
-  sidecarOnly?: (request: FastifyRequest) => boolean;
+  sidecarOnly?: (route: MatchedRoute) => boolean;
   /** For the tests only (FAULTS): calls about chosen orders that fail. */
   faults?: FaultRule[];
+}
+
+/**
+ * A request's route as the router matched it: its pattern, never the URL as written. The router decodes the
+ * path (`/%6Eotifications` matches `/notifications`), so a check of the raw URL can be walked around.
+ */
+export interface MatchedRoute {
+  method: string;
+  url: string;
 }
 
 export function createServiceApp(options: ServiceAppOptions) {
@@ -37,6 +50,7 @@ export function createServiceApp(options: ServiceAppOptions) {
       mixin: traceLogFields,
     },
     bodyLimit: options.bodyLimit ?? 64 * 1024,
+    serverFactory: traceTrustingServer(options.appApiToken),
     // Keys such as __proto__ in a JSON body are dropped, never merged into prototypes.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
@@ -64,7 +78,9 @@ export function createServiceApp(options: ServiceAppOptions) {
   const { appApiToken, sidecarOnly } = options;
   if (appApiToken && sidecarOnly) {
     app.addHook('onRequest', async (request) => {
-      if (!sidecarOnly(request)) return;
+      const url = request.routeOptions.url;
+      // No route matched: the not-found handler answers, and serves nothing.
+      if (url === undefined || !sidecarOnly({ method: request.method, url })) return;
       const presented = request.headers['dapr-api-token'];
       if (typeof presented !== 'string' || !safeEqual(presented, appApiToken)) {
         throw new Unauthorized('this endpoint is called through Dapr only');
@@ -125,5 +141,5 @@ export function createServiceApp(options: ServiceAppOptions) {
 export type ServiceApp = ReturnType<typeof createServiceApp>;
 
 /** The sidecar's app health check: open to it without a token. */
-export const isHealthCheck = (request: FastifyRequest) => request.url.split('?')[0] === '/healthz';
+export const isHealthCheck = (route: MatchedRoute) => route.url === '/healthz';
 export type { FastifyInstance };

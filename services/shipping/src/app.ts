@@ -25,7 +25,7 @@ export function buildApp({ config, state }: ShippingDeps) {
     appApiToken: config.APP_API_TOKEN,
     faults: config.FAULTS,
     // The maintenance toggles are for operators, with the admin token instead.
-    sidecarOnly: (request) => !isHealthCheck(request) && !ADMIN_PATHS.has(request.url.split('?')[0] ?? ''),
+    sidecarOnly: (route) => !isHealthCheck(route) && !ADMIN_PATHS.has(route.url),
   });
   // Each order's shipment expires; the maintenance flag is kept.
   const dapr = withRetention(state ?? DaprHttpClient.forSidecar(config), [
