@@ -338,6 +338,9 @@ export class TestStack {
     return {
       ...this.credentials.env,
       RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
+      RATE_LIMIT_DECISIONS_PER_MINUTE: '100000',
+      RATE_LIMIT_READS_PER_MINUTE: '100000',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '100000',
       ...this.tracingEnv(appId),
       ...this.options.env?.[appId],
     };

@@ -6,6 +6,7 @@ import { TestStack } from '../../scripts/lib/stack.ts';
 
 export const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
 export const RECORD_RETENTION = '8s';
+export const DECISIONS_PER_MINUTE = 20;
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,7 +28,13 @@ export default async function setup(project: TestProject) {
     orderHistoryRetention: '2s',
     env: {
       ...Object.fromEntries(APP_IDS.map((appId) => [appId, { ORDER_RECORD_RETENTION: RECORD_RETENTION }])),
-      orderprocessing: { ORDER_RECORD_RETENTION: RECORD_RETENTION, APPROVAL_TIMEOUT: '1m' },
+      orderprocessing: {
+        ORDER_RECORD_RETENTION: RECORD_RETENTION,
+        APPROVAL_TIMEOUT: '1m',
+        // rateLimits.test.ts: a limit low enough to reach, and clients told apart by X-Forwarded-For.
+        RATE_LIMIT_DECISIONS_PER_MINUTE: String(DECISIONS_PER_MINUTE),
+        TRUST_PROXY: 'loopback',
+      },
       inventory: { ORDER_RECORD_RETENTION: RECORD_RETENTION, INVENTORY_STOCK: 'oranges=5' },
     },
     keepLogs: process.env.KEEP_TEST_LOGS === '1',

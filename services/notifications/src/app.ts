@@ -40,6 +40,7 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
     name: 'notifications',
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
+    trustProxy: config.TRUST_PROXY,
     // Only pub/sub deliveries come through the sidecar; the page and its API are public.
     sidecarOnly: (route) => route.method === 'POST' && SUBSCRIPTION_PATHS.has(route.url),
   });

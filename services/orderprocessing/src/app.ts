@@ -1,12 +1,12 @@
 // The orderprocessing service: the public order API, and the worker that runs the order workflows.
 // This file only composes: Fastify's own plugins, then ours (each owns its start and close), then routes.
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { parseApprovers } from '#shared/auth.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
+import { rateLimits } from '#shared/rateLimits.ts';
 import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { loadOrderConfig, type OrderConfig } from './config.ts';
@@ -33,11 +33,11 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
     name: 'orderprocessing',
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
+    trustProxy: config.TRUST_PROXY,
   });
   const sidecar = DaprHttpClient.forSidecar(config);
   const approvers = parseApprovers(config.APPROVER_TOKENS);
 
-  app.register(rateLimit, { global: false });
   app.register(swagger, {
     openapi: {
       info: { title: 'Orders API', version: '1.0.0', description: 'Durable order processing on Dapr Workflow' },
@@ -55,6 +55,10 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
     })),
     { prefix: 'order-id:', retentionMs: config.ORDER_ID_RETENTION },
   ]);
+  app.register(rateLimits, {
+    state: store ?? sidecar,
+    authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+  });
   app.register(orderIndexPlugin, { store: state, retentionMs: config.ORDER_RECORD_RETENTION });
   app.register(enginePlugin, { config, sidecar, gateway: engine });
   app.register(watchdogPlugin, { config, sidecar });
@@ -63,10 +67,18 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   app.register(orderRoutes, {
     approvers,
     adminToken: config.ADMIN_TOKEN,
-    ordersPerMinute: config.RATE_LIMIT_ORDERS_PER_MINUTE,
+    limits: {
+      orders: config.RATE_LIMIT_ORDERS_PER_MINUTE,
+      decisions: config.RATE_LIMIT_DECISIONS_PER_MINUTE,
+      reads: config.RATE_LIMIT_READS_PER_MINUTE,
+    },
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.APP_PORT}`,
     zipkinUrl: config.ZIPKIN_URL,
   });
-  app.register(listRoute, { approvers, adminToken: config.ADMIN_TOKEN });
+  app.register(listRoute, {
+    approvers,
+    adminToken: config.ADMIN_TOKEN,
+    readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
+  });
   return app;
 }

@@ -19,7 +19,14 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       APPROVER_TOKENS: z.string().optional(),
       /** For the operator endpoints (DELETE /orders/:id). Unset: they are disabled. */
       ADMIN_TOKEN: z.string().min(16).optional(),
+      /** Per client and minute, across the replicas (429 beyond): POST /orders. */
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+      /** Approvals, rejections, cancellations and purges. */
+      RATE_LIMIT_DECISIONS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+      /** GET /orders/:id and GET /orders. */
+      RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+      /** 401 answers; then requests with credentials get 429 for the rest of the minute. */
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
       /** Workflow and activity work items this app runs at once (the SDK's own limit is 10). */
       WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
       /** How often the stuck-order watchdog looks (0s: never). */

@@ -27,6 +27,65 @@ describe('POST /orders rate limit', () => {
   });
 });
 
+describe('the other limits', () => {
+  const CHRIS = 'chris-approver-token-0123456789';
+  const build = (env: Record<string, string>) =>
+    buildApp({
+      config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent', APPROVER_TOKENS: `chris:${CHRIS}`, ...env }),
+      ...fakes(),
+    });
+  const approve = (token: string, client = '127.0.0.1') =>
+    app?.inject({
+      method: 'POST',
+      url: '/orders/order_nobody_zzzzz/approve',
+      payload: { approved: true },
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+    });
+
+  it('decisions: approvals, rejections and cancellations count together', async () => {
+    app = build({ RATE_LIMIT_DECISIONS_PER_MINUTE: '3' });
+    const statuses = [];
+    for (let n = 0; n < 2; n++) statuses.push((await approve(CHRIS))?.statusCode);
+    const cancel = { method: 'POST' as const, url: '/orders/order_nobody_zzzzz/cancel' };
+    for (let n = 0; n < 2; n++) {
+      statuses.push((await app.inject({ ...cancel, headers: { authorization: `Bearer ${CHRIS}` } })).statusCode);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429]);
+  });
+
+  it('reads: GET /orders/:id', async () => {
+    app = build({ RATE_LIMIT_READS_PER_MINUTE: '2' });
+    const statuses = [];
+    for (let n = 0; n < 3; n++) statuses.push((await app.inject('/orders/order_nobody_zzzzz')).statusCode);
+    expect(statuses).toEqual([404, 404, 429]);
+  });
+
+  it('refused credentials: after 3 401s a client gets 429, even with a good token, until the minute ends', async () => {
+    app = build({ RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3' });
+    const statuses = [];
+    for (let n = 0; n < 4; n++) statuses.push((await approve('a-guessed-token-000000000'))?.statusCode);
+    const good = await approve(CHRIS);
+    expect([...statuses, good?.statusCode]).toEqual([401, 401, 401, 429, 429]);
+    expect(good?.headers['retry-after']).toMatch(/^\d+$/);
+    expect(good?.json().message).toMatch(/too many refused credentials/);
+    // Without credentials, the client is served as before.
+    expect((await app.inject('/orders/order_nobody_zzzzz')).statusCode).toBe(404);
+  });
+
+  it('tell clients apart by X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
+    for (const [trustProxy, expected] of [
+      ['false', [401, 429]],
+      ['127.0.0.1', [401, 401]],
+    ] as const) {
+      app = build({ RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1', TRUST_PROXY: trustProxy });
+      const first = await approve('a-guessed-token-000000000', '198.51.100.1');
+      const other = await approve('a-guessed-token-000000000', '198.51.100.2');
+      expect([first?.statusCode, other?.statusCode], `TRUST_PROXY=${trustProxy}`).toEqual(expected);
+      await app.close();
+    }
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('is generated from the zod schemas and served at /docs', async () => {
     app = buildApp({ config: loadOrderConfig({ APP_PORT: '3000', LOG_LEVEL: 'silent' }), ...fakes() });

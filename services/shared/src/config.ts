@@ -1,5 +1,6 @@
 // Configuration every service reads from its environment. The Dapr CLI (and the test harness, from the
 // same dapr.yaml) sets APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT.
+import { isIP } from 'node:net';
 import ms from 'ms';
 import { z } from 'zod';
 import { FaultRules } from './faults.ts';
@@ -16,6 +17,32 @@ export const duration = z
   .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'a duration such as 5s, 10m or 24h')
   .transform((text) => ms(text as ms.StringValue));
 
+/** The names proxy-addr knows for address ranges, beside addresses and CIDRs. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Which proxies to believe about a client's address (X-Forwarded-For), as Fastify's `trustProxy` takes it:
+ * "false" (the socket's address, the default), "true" (any), a hop count, or addresses, CIDRs and
+ * loopback / linklocal / uniquelocal, comma-separated.
+ */
+export const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (text) =>
+      /^(true|false|\d+)$/.test(text) ||
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .every((part) => NAMED_RANGES.has(part) || isIP(part.split('/')[0] ?? '') !== 0),
+    'true, false, a hop count, or addresses, CIDRs and loopback / linklocal / uniquelocal, comma-separated',
+  )
+  .transform((text): boolean | number | string[] => {
+    if (text === 'true' || text === 'false') return text === 'true';
+    if (/^\d+$/.test(text)) return Number(text);
+    return text.split(',').map((part) => part.trim());
+  });
+
 const baseSchema = z.object({
   APP_ID: z.string().min(1).optional(),
   APP_PORT: port,
@@ -28,6 +55,8 @@ const baseSchema = z.object({
   DAPR_API_TOKEN: z.string().min(1).optional(),
   /** The token our sidecar presents to us (daprd reads the same variable). */
   APP_API_TOKEN: z.string().min(1).optional(),
+  /** The proxies in front of the service (an ingress) whose X-Forwarded-For names the client. */
+  TRUST_PROXY: trustProxy.prefault('false'),
   /** How long a service keeps what it recorded of one order (reservation, shipment, timeline, index…). */
   ORDER_RECORD_RETENTION: duration.prefault('90d'),
   /** For the tests only: calls about chosen orders that fail (faults.ts). Unset: none. */

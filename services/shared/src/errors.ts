@@ -10,6 +10,7 @@ export const PROBLEM_STATUS = {
   not_found: 404,
   conflict: 409,
   invalid: 422,
+  too_many_requests: 429,
   bad_gateway: 502,
   unavailable: 503,
 } as const;
@@ -50,6 +51,12 @@ export class Unavailable extends Problem {
 export class Unauthorized extends Problem {
   constructor(message: string) {
     super('unauthorized', message);
+  }
+}
+
+export class TooManyRequests extends Problem {
+  constructor(message: string) {
+    super('too_many_requests', message);
   }
 }
 

@@ -25,6 +25,8 @@ export interface ServiceAppOptions {
    * request that carries it continues its caller's trace.
    */
   appApiToken?: string;
+  /** TRUST_PROXY: whose X-Forwarded-For to believe about the client's address (`request.ip`). */
+  trustProxy?: boolean | number | string[];
   /** Routes only the sidecar may call (checked when `appApiToken` is set); the rest are public. */
   sidecarOnly?: (route: MatchedRoute) => boolean;
   /** For the tests only (FAULTS): calls about chosen orders that fail. */
@@ -51,6 +53,8 @@ export function createServiceApp(options: ServiceAppOptions) {
     },
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     serverFactory: traceTrustingServer(options.appApiToken),
+    // Fastify takes each of the three forms; its overloads do not resolve a union of them.
+    trustProxy: (options.trustProxy ?? false) as boolean,
     // Keys such as __proto__ in a JSON body are dropped, never merged into prototypes.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type Approver, bearerToken, safeEqual } from '#shared/auth.ts';
 import { DaprError } from '#shared/dapr.ts';
 import { Problem, problems, Unauthorized, Unavailable } from '#shared/errors.ts';
+import { limit } from '#shared/rateLimits.ts';
 import { decodeCursor, encodeCursor, type ListQuery, listOrders } from '../orderIndex/listing.ts';
 import type { IndexedOrder } from '../orderIndex/model.ts';
 import { OrderList, type OrderListItem, OrderListQuery } from '../schemas.ts';
@@ -12,6 +13,8 @@ import { OrderList, type OrderListItem, OrderListQuery } from '../schemas.ts';
 export interface ListRouteOptions {
   approvers: Approver[];
   adminToken: string | undefined;
+  /** GET /orders per client and minute, with the other reads. */
+  readsPerMinute: number;
 }
 
 function toItem(record: IndexedOrder): OrderListItem {
@@ -59,13 +62,14 @@ function listQuery(query: OrderListQuery): ListQuery {
   return list;
 }
 
-const listRoute: FastifyPluginAsyncZod<ListRouteOptions> = async (app, { approvers, adminToken }) => {
+const listRoute: FastifyPluginAsyncZod<ListRouteOptions> = async (app, { approvers, adminToken, readsPerMinute }) => {
   app.get(
     '/orders',
     {
       // Before validation: a caller without a token learns nothing, not even which filters are wrong.
       onRequest: requireReader(approvers, adminToken),
-      schema: { querystring: OrderListQuery, response: { 200: OrderList, ...problems(400, 401, 422, 503) } },
+      config: limit('reads', readsPerMinute),
+      schema: { querystring: OrderListQuery, response: { 200: OrderList, ...problems(400, 401, 422, 429, 503) } },
     },
     async (request) => {
       const page = await listOrders(app.orderIndex.store, listQuery(request.query)).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
 import { Problem, problems } from '#shared/errors.ts';
 import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
+import { limit } from '#shared/rateLimits.ts';
 import type { DecisionOutcome } from '../orderService.ts';
 import { IdempotencyHeaders, Message, OrderAccepted, OrderRequest, OrderView } from '../schemas.ts';
 import { newWorkflowTrace, traceIdOf } from '../workflow/tracing.ts';
@@ -13,8 +14,8 @@ export interface OrderRoutesOptions {
   approvers: Approver[];
   /** ADMIN_TOKEN, for the operator endpoints. */
   adminToken: string | undefined;
-  /** POST /orders per client and minute. */
-  ordersPerMinute: number;
+  /** Requests per client and minute, across the replicas: placing, deciding (approve, cancel, purge), reading. */
+  limits: { orders: number; decisions: number; reads: number };
   /** Base of the Location header, e.g. http://localhost:3000. */
   publicUrl: string;
   /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
@@ -33,7 +34,7 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   app.post(
     '/orders',
     {
-      config: { rateLimit: { max: options.ordersPerMinute, timeWindow: '1 minute' } },
+      config: limit('orders', options.limits.orders),
       schema: {
         body: OrderRequest,
         headers: IdempotencyHeaders,
@@ -57,7 +58,10 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
 
   app.get(
     '/orders/:orderId',
-    { schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 503) } } },
+    {
+      config: limit('reads', options.limits.reads),
+      schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 429, 503) } },
+    },
     async (request) => {
       const found = await orders.view(request.params.orderId);
       const traceId = traceIdOf(found.trace);
@@ -70,10 +74,11 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   app.post(
     '/orders/:orderId/approve',
     {
+      config: limit('decisions', options.limits.decisions),
       schema: {
         params: OrderParams,
         body: ApprovalRequest,
-        response: { 202: Message, ...problems(401, 403, 404, 409, 422, 503) },
+        response: { 202: Message, ...problems(401, 403, 404, 409, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -91,7 +96,10 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
 
   app.post(
     '/orders/:orderId/cancel',
-    { schema: { params: OrderParams, response: { 202: Message, ...problems(401, 404, 409, 422, 503) } } },
+    {
+      config: limit('decisions', options.limits.decisions),
+      schema: { params: OrderParams, response: { 202: Message, ...problems(401, 404, 409, 422, 429, 503) } },
+    },
     async (request, reply) => {
       const { orderId: id } = request.params;
       const approver = authenticateApprover(request, options.approvers);
@@ -104,8 +112,9 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
   app.delete(
     '/orders/:orderId',
     {
+      config: limit('decisions', options.limits.decisions),
       preHandler: requireAdmin(options.adminToken),
-      schema: { params: OrderParams, response: { 200: Message, ...problems(401, 404, 409, 422, 503) } },
+      schema: { params: OrderParams, response: { 200: Message, ...problems(401, 404, 409, 422, 429, 503) } },
     },
     async (request) => {
       await orders.purge(request.params.orderId);
