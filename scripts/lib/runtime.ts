@@ -13,8 +13,6 @@ export const versions = {
   /** The Dapr CLI, built from the Go module github.com/dapr/cli (the only version the proxy serves). */
   cli: '1.12.0',
   minimumCli: '1.12.0',
-  /** v0.12.5, which dapr 1.18.1 asks for, is not served; v0.12.6 is and works. */
-  etcdCron: 'v0.12.6',
   zipkin: '3.5.1',
 } as const;
 
