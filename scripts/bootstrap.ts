@@ -2,17 +2,7 @@
 // daprd, placement and scheduler built from the dapr Go module, the Dapr CLI from its Go module, Redis,
 // Chromium and (for the tests) PostgreSQL from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
 // and new enough (ours or the user's) is reused, and a user's own files are never overwritten.
-import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +10,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { buildServices } from './lib/build.ts';
+import {
+  checkGoModule,
+  etcdCronSums,
+  fileDigest,
+  goSumLines,
+  sha256Matches,
+  zipkinJarSha256,
+} from './lib/checksums.ts';
 import { postgresBinDir, postgresVersion } from './lib/postgres.ts';
 import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/proc.ts';
 import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
-import { info, main, ScriptError, step } from './lib/ui.ts';
+import { info, main, ScriptError, step, warn } from './lib/ui.ts';
 
 type RuntimeBinary = 'daprd' | 'placement' | 'scheduler';
 
@@ -78,6 +76,14 @@ async function downloadModule(module: string): Promise<string> {
   return dir;
 }
 
+/** Downloads the scheduler's swapped module and checks it against its pinned go.sum hashes. */
+async function checkSwappedModule(): Promise<void> {
+  const spec = `${etcdCronSums.path}@${etcdCronSums.version}`;
+  const result = await mustRun(requireGo(spec), ['mod', 'download', '-json', spec]);
+  checkGoModule(JSON.parse(result.stdout), etcdCronSums);
+  info(`  ${spec}: go.sum hashes as pinned (${etcdCronSums.sum})`);
+}
+
 /** go build into a temporary name first, so an interrupted build never leaves a broken binary behind. */
 async function goBuild(dir: string, target: string, pkg: string, flags: string[]): Promise<void> {
   const partial = `${target}.partial`;
@@ -99,15 +105,19 @@ async function buildRuntimeBinary(name: RuntimeBinary): Promise<void> {
       await goBuild(dir, target, './cmd/placement', ['-ldflags', runtimeLdflags]);
     } else {
       // The module's own go-etcd-cron version is not served by the proxy: build with a copy of go.mod
-      // that swaps it for the next patch release (the module directory itself is read-only).
+      // that swaps it for the next patch release (the module directory itself is read-only). That module
+      // is not in dapr's go.sum: its hashes are pinned in our code, checked here and given to go.sum, so
+      // that go build refuses any other content too.
+      await checkSwappedModule();
       const modfileDir = await mkdtemp(join(tmpdir(), 'dapr-scheduler-'));
       try {
         const goMod = readFileSync(join(dir, 'go.mod'), 'utf8');
         await writeFile(
           join(modfileDir, 'go.mod'),
-          `${goMod}\nreplace github.com/diagridio/go-etcd-cron => github.com/diagridio/go-etcd-cron ${versions.etcdCron}\n`,
+          `${goMod}\nreplace ${etcdCronSums.path} => ${etcdCronSums.path} ${etcdCronSums.version}\n`,
         );
-        await writeFile(join(modfileDir, 'go.sum'), readFileSync(join(dir, 'go.sum')));
+        const goSum = readFileSync(join(dir, 'go.sum'), 'utf8');
+        await writeFile(join(modfileDir, 'go.sum'), `${goSum.trimEnd()}\n${goSumLines(etcdCronSums)}`);
         await goBuild(dir, target, './cmd/scheduler', [
           `-modfile=${join(modfileDir, 'go.mod')}`,
           '-mod=mod',
@@ -264,13 +274,10 @@ export async function ensureRedis(options: { reuseRunning: boolean }): Promise<v
   info(`✓ redis-server (${which('redis-server')})`);
 }
 
-async function sha1(path: string): Promise<string> {
-  const hash = createHash('sha1');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
-
-/** The Zipkin server jar from Maven Central, checked against the repository's SHA-1. */
+/**
+ * The Zipkin server jar from Maven Central, checked against the SHA-256 pinned in scripts/lib/checksums.ts
+ * and against Maven Central's published SHA-1. A cached jar that is not the pinned one is fetched again.
+ */
 export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<void> {
   if (options.reuseRunning && (await httpOk(`http://127.0.0.1:${infraPorts.zipkin}/health`))) {
     info(`✓ Zipkin answering on :${infraPorts.zipkin} (reused)`);
@@ -282,26 +289,44 @@ export async function ensureZipkin(options: { reuseRunning: boolean }): Promise<
     );
   }
   if (existsSync(zipkinJar)) {
-    info(`✓ Zipkin ${versions.zipkin} jar (${zipkinJar})`);
-    return;
+    const cached = await sha256Matches(zipkinJar, zipkinJarSha256);
+    if (cached.matches) {
+      info(`✓ Zipkin ${versions.zipkin} jar, SHA-256 as pinned (${zipkinJar})`);
+      return;
+    }
+    warn(`${zipkinJar} has SHA-256 ${cached.actual}, not the pinned ${zipkinJarSha256}: fetching it again`);
+    rmSync(zipkinJar, { force: true });
   }
   const url = `https://repo1.maven.org/maven2/io/zipkin/zipkin-server/${versions.zipkin}/zipkin-server-${versions.zipkin}-exec.jar`;
   await step(`downloading the Zipkin ${versions.zipkin} server jar from Maven Central (131 MB)`, async () => {
     mkdirSync(cacheDir, { recursive: true });
-    const expected = (await (await fetch(`${url}.sha1`)).text()).trim().slice(0, 40);
+    const sha1Response = await fetch(`${url}.sha1`);
+    const publishedSha1 = sha1Response.ok ? (await sha1Response.text()).trim().slice(0, 40) : undefined;
     const response = await fetch(url);
     if (!response.ok || !response.body) throw new ScriptError(`Maven Central answered ${response.status} for ${url}`);
-    const partial = `${zipkinJar}.partial`;
-    await pipeline(
-      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-      createWriteStream(partial),
-    );
-    const actual = await sha1(partial);
-    if (actual !== expected) {
+    const partial = `${zipkinJar}.${process.pid}.partial`;
+    try {
+      await pipeline(
+        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+        createWriteStream(partial),
+      );
+      const downloaded = await sha256Matches(partial, zipkinJarSha256);
+      if (!downloaded.matches) {
+        throw new ScriptError(
+          `the Zipkin jar from ${url} has SHA-256 ${downloaded.actual}, not the pinned ${zipkinJarSha256}: not using it`,
+        );
+      }
+      const sha1 = await fileDigest(partial, 'sha1');
+      if (publishedSha1 !== undefined && sha1 !== publishedSha1) {
+        throw new ScriptError(`the Zipkin jar's SHA-1 is ${sha1}, Maven Central says ${publishedSha1}: try again`);
+      }
+      info(
+        `  SHA-256 ${downloaded.actual} as pinned; ${publishedSha1 ? `SHA-1 ${sha1} as Maven Central's .sha1 says` : `no .sha1 from Maven Central (HTTP ${sha1Response.status})`}`,
+      );
+      renameSync(partial, zipkinJar);
+    } finally {
       rmSync(partial, { force: true });
-      throw new ScriptError(`the Zipkin jar's SHA-1 is ${actual}, Maven Central says ${expected}: try again`);
     }
-    renameSync(partial, zipkinJar);
   });
 }
 

@@ -52,6 +52,14 @@ export function readDaprRunFile(file = join(repoRoot, 'dapr.yaml')): DaprRunFile
   };
 }
 
+/**
+ * The program to start for an app's command: `node` is the node running this script (the supported one
+ * scripts/with-deps.mjs chose), whatever else is first on PATH.
+ */
+export function appExecutable(command: string | undefined): string {
+  return command === undefined || command === 'node' ? process.execPath : command;
+}
+
 /** A duration as we write it ("7d", "2s") as Go writes it, for daprd's configuration ("168h0m0s" style). */
 export function goDuration(text: string): string {
   const millis = ms(text as ms.StringValue);

@@ -2,7 +2,7 @@
 // from dapr.yaml on its documented ports; each further replica is its own app process and daprd under the
 // same app id, on free ports, with the same components, configuration, placement and scheduler.
 import { join } from 'node:path';
-import type { DaprRunFile } from './daprfile.ts';
+import { appExecutable, type DaprRunFile } from './daprfile.ts';
 import { freePort, httpOk, Service, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
 import { infraPorts, runDir } from './runtime.ts';
@@ -43,7 +43,7 @@ export async function startExtraReplicas(
       };
       const daprd = await startDaprd(`${name}-daprd`, app.appId, ports, settings, { cwd: app.dir, logDir });
       const [command, ...args] = app.command;
-      const process_ = new Service(name, command ?? 'node', args, join(logDir, `${name}.log`), {
+      const process_ = new Service(name, appExecutable(command), args, join(logDir, `${name}.log`), {
         cwd: app.dir,
         env: {
           ...process.env,

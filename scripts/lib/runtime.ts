@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
+import { projectCacheDir } from './supportedNode.mjs';
 
 export const versions = {
   /** daprd, placement and scheduler, built from the Go module github.com/dapr/dapr. */
@@ -12,8 +13,6 @@ export const versions = {
   /** The Dapr CLI, built from the Go module github.com/dapr/cli (the only version the proxy serves). */
   cli: '1.12.0',
   minimumCli: '1.12.0',
-  /** v0.12.5, which dapr 1.18.1 asks for, is not served; v0.12.6 is and works. */
-  etcdCron: 'v0.12.6',
   zipkin: '3.5.1',
 } as const;
 
@@ -24,8 +23,8 @@ export const daprDir = join(process.env.DAPR_RUNTIME_PATH?.trim() || homedir(), 
 export const daprBinDir = join(daprDir, 'bin');
 export const daprBin = (name: 'daprd' | 'placement' | 'scheduler' | 'dapr') => join(daprBinDir, name);
 
-/** Large downloads we own (the Zipkin jar). */
-export const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dapr-orders');
+/** Large downloads we own (the Zipkin jar, a supported Node when the machine's is older). */
+export const cacheDir = projectCacheDir();
 export const zipkinJar = join(cacheDir, `zipkin-server-${versions.zipkin}-exec.jar`);
 
 /** Per-checkout runtime state of `npm start`: logs, Redis data, the scheduler's etcd, pids. */

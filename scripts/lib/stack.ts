@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
 import { startCli, writeCliRunFile } from './cliRun.ts';
-import { type DaprApp, goDuration, readDaprRunFile } from './daprfile.ts';
+import { appExecutable, type DaprApp, goDuration, readDaprRunFile } from './daprfile.ts';
 import { Infra } from './infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
@@ -351,18 +351,24 @@ export class TestStack {
     const running = this.replica(appId, replica);
     const { ports, app } = running;
     const [command, ...args] = app.command;
-    running.process = new Service(running.name, command ?? 'node', args, join(this.logDir, `${running.name}.log`), {
-      cwd: app.dir,
-      env: {
-        ...process.env,
-        APP_ID: appId,
-        APP_PORT: String(ports.appPort),
-        DAPR_HTTP_PORT: String(ports.daprHttpPort),
-        DAPR_GRPC_PORT: String(ports.daprGrpcPort),
-        ...this.appEnv(appId),
-        ...env,
+    running.process = new Service(
+      running.name,
+      appExecutable(command),
+      args,
+      join(this.logDir, `${running.name}.log`),
+      {
+        cwd: app.dir,
+        env: {
+          ...process.env,
+          APP_ID: appId,
+          APP_PORT: String(ports.appPort),
+          DAPR_HTTP_PORT: String(ports.daprHttpPort),
+          DAPR_GRPC_PORT: String(ports.daprGrpcPort),
+          ...this.appEnv(appId),
+          ...env,
+        },
       },
-    });
+    );
     await waitFor(running.name, () => httpOk(`http://127.0.0.1:${ports.appPort}/healthz`), {
       timeoutMs: 60_000,
       alive: running.process.exitReason,

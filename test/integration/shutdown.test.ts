@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import { readDaprRunFile } from '../../scripts/lib/daprfile.ts';
+import { appExecutable, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { freePort, httpOk, waitFor } from '../../scripts/lib/proc.ts';
 import { apps, credentials } from './client.ts';
 
@@ -18,7 +18,7 @@ async function secondInstance(appId: string, sidecarPort = apps()[appId]?.daprHt
   if (!app) throw new Error(`no ${appId} app in dapr.yaml`);
   const port = await freePort();
   const [command, ...args] = app.command;
-  const child = spawn(command ?? 'node', args, {
+  const child = spawn(appExecutable(command), args, {
     cwd: app.dir,
     env: {
       ...process.env,
