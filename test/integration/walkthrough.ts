@@ -6,6 +6,7 @@ import {
   call,
   finished,
   ledger,
+  type OrderView,
   placeOrder,
   stock,
   waitForNotification,
@@ -28,7 +29,10 @@ export async function autoApprovedOrder(): Promise<string> {
   const order = await waitForOrder(answer.body.id, finished);
   expect(order.status).toBe('COMPLETED');
   expect(order.order_result).toEqual({ id: answer.body.id, success: true, message: 'Order processed successfully' });
-  expect(order.details).toEqual({ customer: 'Riley', items: ['milk', 'bread'], total: 12.5 });
+  // The customer's name is personal data: whole for an approver, its first letter for anyone else.
+  expect(order.details).toEqual({ customer: 'R…', items: ['milk', 'bread'], total: 12.5 });
+  const asApprover = await call<OrderView>('orderprocessing', `/orders/${order.id}`, { as: 'chris' });
+  expect(asApprover.body.details).toEqual({ customer: 'Riley', items: ['milk', 'bread'], total: 12.5 });
 
   expect(await ledger(order.id)).toMatchObject([{ kind: 'charge', amount: 12.5 }]);
   const after = await stock();

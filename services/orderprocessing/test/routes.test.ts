@@ -216,11 +216,30 @@ describe('GET /orders/:id', () => {
     expect(response.json().message).toBe('order order_nobody_zzzzz not found');
   });
 
-  it('shows a placed order', async () => {
+  it('shows a placed order: the name whole to the shop (an approver, the admin), its first letter to anyone else', async () => {
     const { id } = (await post(ORDER)).json<{ id: string }>();
-    const response = await app.inject({ method: 'GET', url: `/orders/${id}` });
-    expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ id, status: 'RUNNING', details: ORDER });
+    const read = (token?: string) =>
+      app.inject({ method: 'GET', url: `/orders/${id}`, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const anyone = await read();
+    expect(anyone.statusCode).toBe(200);
+    expect(anyone.json()).toMatchObject({ id, status: 'RUNNING', details: { ...ORDER, customer: 'R…' } });
+    expect((await read(CHRIS_TOKEN)).json().details).toEqual(ORDER);
+    expect((await read(ADMIN_TOKEN)).json().details).toEqual(ORDER);
+    expect((await read('not-a-token-of-anyone-at-all')).statusCode).toBe(401);
+  });
+
+  it("shows a failure's stack trace, with its server paths, to the admin only", async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    const failure = { error_type: 'Error', message: 'payment failed', stack_trace: 'at /srv/app/dist/x.js:1:2' };
+    orders.update(id, { status: 'FAILED', failure_details: failure });
+    const read = (token?: string) =>
+      app
+        .inject({ method: 'GET', url: `/orders/${id}`, headers: token ? { authorization: `Bearer ${token}` } : {} })
+        .then((answer) => answer.json().failure_details);
+    const { stack_trace, ...withoutTrace } = failure;
+    expect(await read()).toEqual(withoutTrace);
+    expect(await read(CHRIS_TOKEN)).toEqual(withoutTrace);
+    expect(await read(ADMIN_TOKEN)).toEqual(failure);
   });
 
   it('refuses an id over 200 characters with a 4xx', async () => {
@@ -443,7 +462,7 @@ describe('an order whose history the engine purged', () => {
       id,
       status: 'COMPLETED',
       archived: true,
-      details: { ...ORDER, total: 1500 },
+      details: { ...ORDER, customer: 'R…', total: 1500 },
       last_updated_time: '2026-12-05T10:00:00.000Z',
       order_result: { id, success: false, message: expect.stringMatching(/rejected by chris/) },
     });

@@ -57,3 +57,26 @@ export function requireAdmin(adminToken: string | undefined) {
     }
   };
 }
+
+/**
+ * Who presents the request's bearer token: the admin, an approver, or nobody (no token). A token that is
+ * neither gets 401, so that guessing one counts against the client's limit of refused credentials.
+ */
+export type Role = 'admin' | 'approver' | 'anonymous';
+export function roleOf(request: FastifyRequest, approvers: Approver[], adminToken: string | undefined): Role {
+  const token = bearerToken(request);
+  if (!token) return 'anonymous';
+  // Every token is compared, so the time taken does not tell which one matched.
+  const admin = adminToken !== undefined && safeEqual(token, adminToken);
+  let approver = false;
+  for (const known of approvers) approver = safeEqual(token, known.token) || approver;
+  if (admin) return 'admin';
+  if (approver) return 'approver';
+  throw new Unauthorized('unknown token: use an approver or the admin token, or none');
+}
+
+/**
+ * Customers' names are personal data: people who run the shop (an approver, the admin) see them whole,
+ * anyone else its first letter. Order ids carry a slug of the name by design, so an id is not for sharing.
+ */
+export const maskName = (name: string, role: Role) => (role === 'anonymous' ? `${[...name][0] ?? ''}…` : name);

@@ -2,7 +2,7 @@
 // its error answers are in its schema (and so in the OpenAPI document).
 import { trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { type Approver, authenticateApprover, requireAdmin } from '#shared/auth.ts';
+import { type Approver, authenticateApprover, maskName, type Role, requireAdmin, roleOf } from '#shared/auth.ts';
 import { Problem, problems } from '#shared/errors.ts';
 import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
 import { limit } from '#shared/rateLimits.ts';
@@ -20,6 +20,15 @@ export interface OrderRoutesOptions {
   publicUrl: string;
   /** Zipkin's UI, e.g. http://localhost:9411: GET /orders/:id links to the order's trace there. */
   zipkinUrl: string;
+}
+
+/** The customer's name whole for the shop's people only, the stack trace of a failure for the admin only. */
+function visibleTo(view: OrderView, role: Role): OrderView {
+  const { failure_details: failure, ...rest } = view;
+  const shown: OrderView = { ...rest, details: { ...view.details, customer: maskName(view.details.customer, role) } };
+  if (!failure) return shown;
+  const { stack_trace, ...withoutTrace } = failure;
+  return { ...shown, failure_details: role === 'admin' ? failure : withoutTrace };
 }
 
 const decisionMessage = (what: string, id: string, outcome: DecisionOutcome) =>
@@ -60,14 +69,16 @@ const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (app, optio
     '/orders/:orderId',
     {
       config: limit('reads', options.limits.reads),
-      schema: { params: OrderParams, response: { 200: OrderView, ...problems(404, 422, 429, 503) } },
+      schema: { params: OrderParams, response: { 200: OrderView, ...problems(401, 404, 422, 429, 503) } },
     },
     async (request) => {
+      const role = roleOf(request, options.approvers, options.adminToken);
       const found = await orders.view(request.params.orderId);
+      const view = visibleTo(found.view, role);
       const traceId = traceIdOf(found.trace);
-      if (!traceId) return found.view;
+      if (!traceId) return view;
       const trace_url = `${options.zipkinUrl.replace(/\/$/, '')}/zipkin/traces/${traceId}`;
-      return { ...found.view, trace_id: traceId, trace_url };
+      return { ...view, trace_id: traceId, trace_url };
     },
   );
 
