@@ -91,10 +91,12 @@ export class LiveStream {
     return true;
   }
 
-  /** Ends the stream (the service stops): gracefully, unless the client is not reading what it has. */
+  /**
+   * Ends the stream (the service stops). An ended response leaves its connection idle, which Fastify's
+   * close destroys, also when the client is not reading.
+   */
   close(): void {
-    if (this.raw.writableLength > 0) this.raw.destroy();
-    else this.sse.close();
+    this.sse.close();
   }
 
   private end(): void {

@@ -144,6 +144,60 @@ describe('GET /events: a client that stops reading', () => {
   });
 });
 
+/** A client that reads the start of its answer (headers and catchup), then stops reading its socket. */
+async function stalledClient(port: number, from: string) {
+  const socket: Socket = connect({ host: '127.0.0.1', port, localAddress: from });
+  cleanup.push(() => socket.destroy());
+  socket.on('error', () => {});
+  socket.write('GET /events HTTP/1.1\r\nhost: localhost\r\naccept: text/event-stream\r\n\r\n');
+  let start = '';
+  socket.setEncoding('utf8');
+  await new Promise<void>((resolve) => {
+    const onData = (chunk: string) => {
+      start += chunk;
+      if (!/\nid: \d+\n[\s\S]*\n\n/.test(start)) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve();
+    };
+    socket.on('data', onData);
+  });
+  return { socket, lastEventId: /\nid: (\d+)\n/.exec(start)?.[1] ?? '' };
+}
+
+describe('GET /events: a dropped client catches up, and a stalled one does not hold up a shutdown', () => {
+  it('reconnecting with Last-Event-ID, it gets every notification stored since it stopped reading', async () => {
+    const { app, live, port } = await listening();
+    const stalled = await stalledClient(port, '127.0.0.9');
+    // 5.7 MB of stored notifications, one order each (60 KB of text, which the schema allows), all of
+    // them in the index (it keeps 100).
+    const orders = Array.from({ length: 95 }, (_, n) => `order_bulky_${String(n).padStart(5, '0')}`);
+    for (const [n, orderId] of orders.entries()) {
+      const notification = { ...note('received', orderId, 1), text: 'x'.repeat(60_000) };
+      expect((await app.inject(deliver(notification, `ce-${n}`))).statusCode).toBe(200);
+    }
+    expect(live.size).toBe(0); // dropped
+
+    const again = await openEvents(port, '127.0.0.9', { 'last-event-id': stalled.lastEventId });
+    await until('no catchup came', () => again.text().includes('\n\n'));
+    const catchup = JSON.parse(/^data: (.*)$/m.exec(again.text())?.[1] ?? 'null');
+    expect(catchup.full).toBe(false);
+    expect(catchup.events.map((event: { orderId: string }) => event.orderId)).toEqual(orders);
+  });
+
+  it('the service closes within a second while a client reads nothing of what it was sent', async () => {
+    // A bound larger than what is sent: the client stays, with its socket full. Its stream is ended, and
+    // Fastify's close destroys the connection, idle once its response ended.
+    const { app, live, port } = await listening({ LIVE_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024) });
+    await stalledClient(port, '127.0.0.10');
+    for (let n = 1; n <= 128; n++) live.publish(bulky(n, 64 * 1024));
+    expect(live.size).toBe(1);
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe('GET /events: the snapshot', () => {
   /**
    * Counts the reads of the index of recent orders, which every snapshot starts with. With `hold`, the
