@@ -10,9 +10,11 @@ import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { ReadModelFollower } from './follower.ts';
 import { LiveUpdates } from './live.ts';
+import { LiveLimits } from './liveLimits.ts';
 import { sidecarOrdersApi } from './ordersApi.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
 import { type OrdersApi, registerRoutes } from './routes.ts';
+import { SnapshotCache } from './snapshotCache.ts';
 import { SUBSCRIPTION_PATHS } from './subscription.ts';
 
 export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
@@ -22,6 +24,21 @@ export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
       ORDERS_APP_ID: z.string().min(1).default('orderprocessing'),
       /** How often a replica with live clients looks for what other replicas stored (0s: never). */
       LIVE_FOLLOW_INTERVAL: duration.prefault('1s'),
+      /** Live connections (SSE) this process holds at once; more get 503. */
+      LIVE_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(500),
+      /** Live connections one client (request.ip) holds at once; more get 429. */
+      LIVE_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).default(10),
+      /**
+       * Bytes of live events waiting for a client that does not read (beyond its first snapshot) before it
+       * is dropped, to reconnect and catch up. Times LIVE_MAX_CONNECTIONS, what stalled clients can cost.
+       */
+      LIVE_MAX_BUFFERED_BYTES: z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .default(256 * 1024),
+      /** How long one read of the snapshot serves the connections that arrive (0s: each reads its own). */
+      LIVE_SNAPSHOT_MAX_AGE: duration.prefault('1s'),
     },
     env,
   );
@@ -33,9 +50,11 @@ export interface NotificationsAppDeps {
   /** Defaults to orderprocessing through the sidecar. */
   orders?: OrdersApi;
   readModel?: ReadModelOptions;
+  /** The live connections' hub; the tests pass their own to publish into it. */
+  live?: LiveUpdates;
 }
 
-export function buildApp({ config, store, orders, readModel }: NotificationsAppDeps) {
+export function buildApp({ config, store, orders, readModel, live = new LiveUpdates() }: NotificationsAppDeps) {
   const app = createServiceApp({
     name: 'notifications',
     logLevel: config.LOG_LEVEL,
@@ -48,12 +67,19 @@ export function buildApp({ config, store, orders, readModel }: NotificationsAppD
   // Each order's timeline expires; the index of recent orders is kept (it is bounded).
   const state = withRetention(store ?? sidecar, [{ prefix: 'timeline:', retentionMs: config.ORDER_RECORD_RETENTION }]);
   const model = new ReadModel(state, readModel);
-  const live = new LiveUpdates();
-  const follower = new ReadModelFollower(model, state, live, config.LIVE_FOLLOW_INTERVAL);
+  const follower = new ReadModelFollower(model, state, live, config.LIVE_FOLLOW_INTERVAL, config.LIVE_SNAPSHOT_MAX_AGE);
   app.addHook('onClose', async () => follower.stop());
   const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
 
   app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi }));
+  const limits = {
+    connections: new LiveLimits({
+      maxConnections: config.LIVE_MAX_CONNECTIONS,
+      maxPerClient: config.LIVE_MAX_CONNECTIONS_PER_CLIENT,
+    }),
+    snapshots: new SnapshotCache(() => model.snapshot(), live, config.LIVE_SNAPSHOT_MAX_AGE),
+    maxBufferedBytes: config.LIVE_MAX_BUFFERED_BYTES,
+  };
+  app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi, limits }));
   return app;
 }

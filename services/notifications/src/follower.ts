@@ -6,7 +6,10 @@ import type { StateClient } from '#shared/state.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import { type OrderTimeline, type ReadModel, summarize, timelineKey } from './readModel.ts';
 
-/** A notification stored this long before a client connected may still miss its snapshot. */
+/**
+ * A notification stored this long before a client connected may still miss its snapshot; plus the age a
+ * snapshot may have when it is handed out (snapshotCache.ts).
+ */
 const SNAPSHOT_MARGIN_MS = 2_000;
 
 export class ReadModelFollower {
@@ -22,6 +25,7 @@ export class ReadModelFollower {
     private readonly store: StateClient,
     private readonly live: LiveUpdates,
     private readonly intervalMs = 1000,
+    private readonly snapshotMaxAgeMs = 0,
   ) {
     // What this replica stores itself reaches its clients at once; remember it, so it is not told twice.
     live.observe((message) => this.note(message));
@@ -36,7 +40,7 @@ export class ReadModelFollower {
 
   private start(): void {
     if (this.timer || this.intervalMs <= 0) return;
-    this.since = Date.now() - SNAPSHOT_MARGIN_MS;
+    this.since = Date.now() - SNAPSHOT_MARGIN_MS - this.snapshotMaxAgeMs;
     this.timer = setInterval(() => {
       if (this.following) return;
       this.following = true;

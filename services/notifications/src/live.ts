@@ -14,6 +14,7 @@ export class LiveUpdates {
   private readonly clients = new Set<Listener>();
   private readonly observers = new Set<Listener>();
   private readonly clientsChanged = new Set<(clients: number) => void>();
+  private published = 0;
 
   /** A live client (an SSE connection): hears every message until it unsubscribes. */
   subscribe(listener: Listener): () => void {
@@ -35,8 +36,14 @@ export class LiveUpdates {
   }
 
   publish(message: LiveMessage): void {
+    this.published++;
     for (const listener of this.observers) listener(message);
     for (const listener of this.clients) listener(message);
+  }
+
+  /** Messages published so far: a read of the store begun at an earlier count may miss the later ones. */
+  get generation(): number {
+    return this.published;
   }
 
   /** Open connections. */

@@ -1,13 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import type { SSEMessage } from '@fastify/sse';
 import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
 import { DaprError } from '#shared/dapr.ts';
-import { Problem, Unavailable } from '#shared/errors.ts';
+import { Problem, problems, Unavailable } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
 import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
+import type { LiveLimits } from './liveLimits.ts';
+import { LiveStream, type SSEFrame, sharedFrame } from './liveStream.ts';
 import { type Catchup, type ReadModel, summarize } from './readModel.ts';
+import type { SnapshotCache } from './snapshotCache.ts';
 import { registerSubscription } from './subscription.ts';
 
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
@@ -22,7 +24,27 @@ export interface NotificationsDeps {
   model: ReadModel;
   live: LiveUpdates;
   orders: OrdersApi;
+  limits: {
+    connections: LiveLimits;
+    /** The snapshot a new connection starts from, read once for a burst of connections. */
+    snapshots: SnapshotCache;
+    /** Bytes a client may leave unread (beyond its catchup) before it is dropped. */
+    maxBufferedBytes: number;
+  };
 }
+
+/** Each event's id is the `at` it was stored with: the browser sends the last one back (Last-Event-ID). */
+const notificationFrame = (message: LiveMessage): SSEFrame => ({
+  id: String(message.event.at),
+  event: 'notification',
+  data: message,
+});
+const catchupFrame = (catchup: Catchup): SSEFrame => ({
+  id: String(catchup.cursor),
+  event: 'catchup',
+  data: catchup,
+  retry: 2000,
+});
 
 /** An SSE cursor as sent back in Last-Event-ID (or `?after=`): the `at` of an event, or undefined. */
 function parseCursor(text: string | null | undefined): number | undefined {
@@ -35,7 +57,7 @@ function upstreamMessage(body: unknown, fallback: string): string {
   return fallback;
 }
 
-export function registerRoutes(app: ServiceApp, { model, live, orders }: NotificationsDeps): void {
+export function registerRoutes(app: ServiceApp, { model, live, orders, limits }: NotificationsDeps): void {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
@@ -92,54 +114,59 @@ export function registerRoutes(app: ServiceApp, { model, live, orders }: Notific
 
   // Open streams end when the service stops, so that a graceful shutdown does not wait on a browser
   // (which reconnects by itself, to this instance once it is back, or to another).
-  const openStreams = new Set<{ close(): void }>();
+  const openStreams = new Set<LiveStream>();
   app.addHook('preClose', async () => {
     for (const stream of openStreams) stream.close();
   });
 
   // Live updates. A new connection gets a snapshot first; a reconnection (Last-Event-ID, which the
   // browser's EventSource sends by itself) gets what it missed, or a snapshot when that cannot be told.
+  // Connections are capped overall and per client, and one whose client stops reading is dropped
+  // (liveLimits.ts, liveStream.ts).
   app.get(
     '/events',
-    { sse: 'only', schema: { querystring: z.object({ after: z.string().optional() }) } },
+    {
+      sse: 'only',
+      schema: { querystring: z.object({ after: z.string().optional() }), response: problems(429, 503) },
+    },
     async (request, reply) => {
-      const sse = reply.sse;
-      // Sends one at a time and in order; a connection that went away just stops receiving.
-      let queue = Promise.resolve();
-      const push = (message: SSEMessage) => {
-        queue = queue.then(() => (sse.isConnected ? sse.send(message) : undefined)).catch(() => undefined);
-        return queue;
-      };
-      const pushLive = (message: LiveMessage) =>
-        push({ id: String(message.event.at), event: 'notification', data: message });
+      const admitted = limits.connections.admit(request.ip ?? 'unknown');
+      if ('refusal' in admitted) {
+        const { statusCode, message, retryAfter } = admitted.refusal;
+        request.log.warn({ client: request.ip, open: limits.connections.size }, message);
+        return reply.code(statusCode).header('retry-after', String(retryAfter)).send({ statusCode, message });
+      }
+      const stream = new LiveStream(reply.sse, reply.raw, request.log, limits.maxBufferedBytes);
+      const pushLive = (message: LiveMessage) => stream.send(sharedFrame(message, notificationFrame));
 
       // Listen before reading the store, so that nothing stored meanwhile slips between the two.
       let early: LiveMessage[] | undefined = [];
       const unsubscribe = live.subscribe((message) => {
         if (early) early.push(message);
-        else void pushLive(message);
+        else pushLive(message);
       });
-      openStreams.add(sse);
-      sse.onClose(() => {
+      openStreams.add(stream);
+      stream.onEnd(() => {
         unsubscribe();
-        openStreams.delete(sse);
+        openStreams.delete(stream);
+        admitted.release();
       });
 
       let catchup: Catchup;
       try {
-        const cursor = parseCursor(sse.lastEventId ?? request.query.after);
-        catchup = (cursor === undefined ? undefined : await model.since(cursor)) ?? (await model.snapshot());
+        const cursor = parseCursor(reply.sse.lastEventId ?? request.query.after);
+        catchup = (cursor === undefined ? undefined : await model.since(cursor)) ?? (await limits.snapshots.get());
       } catch (error) {
         unsubscribe();
         request.log.error({ err: error }, 'could not read the read model for a live connection');
         throw new Unavailable('the order history is not available right now');
       }
-      sse.keepAlive();
-      await push({ id: String(catchup.cursor), event: 'catchup', data: catchup, retry: 2000 });
+      if (!stream.isOpen) return; // the client went away meanwhile
+      reply.sse.keepAlive();
+      stream.sendCatchup(sharedFrame(catchup, catchupFrame));
       const missed = early;
       early = undefined;
-      for (const message of missed) void pushLive(message);
-      await queue;
+      for (const message of missed) pushLive(message);
     },
   );
 }
