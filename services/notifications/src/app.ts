@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { duration, loadConfig } from '#shared/config.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
+import { rateLimitSettings, rateLimits } from '#shared/rateLimits.ts';
 import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { ReadModelFollower } from './follower.ts';
@@ -39,6 +40,7 @@ export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
         .default(256 * 1024),
       /** How long one read of the snapshot serves the connections that arrive (0s: each reads its own). */
       LIVE_SNAPSHOT_MAX_AGE: duration.prefault('1s'),
+      ...rateLimitSettings,
     },
     env,
   );
@@ -71,6 +73,8 @@ export function buildApp({ config, store, orders, readModel, live = new LiveUpda
   app.addHook('onClose', async () => follower.stop());
   const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
 
+  // The page's API limits its own clients; orderprocessing takes the approvals it passes on unlimited.
+  app.register(rateLimits, { state, authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE });
   app.register(fastifySSE, { heartbeatInterval: 15_000 });
   const limits = {
     connections: new LiveLimits({
@@ -79,6 +83,8 @@ export function buildApp({ config, store, orders, readModel, live = new LiveUpda
     }),
     snapshots: new SnapshotCache(() => model.snapshot(), live, config.LIVE_SNAPSHOT_MAX_AGE),
     maxBufferedBytes: config.LIVE_MAX_BUFFERED_BYTES,
+    decisionsPerMinute: config.RATE_LIMIT_DECISIONS_PER_MINUTE,
+    readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
   };
   app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi, limits }));
   return app;

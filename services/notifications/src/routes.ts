@@ -5,6 +5,7 @@ import { DaprError } from '#shared/dapr.ts';
 import { Problem, problems, Unavailable } from '#shared/errors.ts';
 import type { ServiceApp } from '#shared/http.ts';
 import { ApprovalRequest, OrderParams } from '#shared/messages.ts';
+import { limit } from '#shared/rateLimits.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import type { LiveLimits } from './liveLimits.ts';
 import { LiveStream, type SSEFrame, sharedFrame } from './liveStream.ts';
@@ -30,6 +31,10 @@ export interface NotificationsDeps {
     snapshots: SnapshotCache;
     /** Bytes a client may leave unread (beyond its catchup) before it is dropped. */
     maxBufferedBytes: number;
+    /** Approvals and rejections per client and minute (across the replicas). */
+    decisionsPerMinute: number;
+    /** Reads of the JSON API per client and minute. */
+    readsPerMinute: number;
   };
 }
 
@@ -79,9 +84,10 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits }:
   app.get('/favicon.ico', { logLevel: 'warn' }, (_request, reply) => reply.code(204).send());
 
   // The JSON API beside the page.
-  app.get('/api/orders', async () => ({ orders: (await model.recent()).orders }));
+  const reads = { config: limit('reads', limits.readsPerMinute) };
+  app.get('/api/orders', reads, async () => ({ orders: (await model.recent()).orders }));
 
-  app.get('/api/orders/:orderId/timeline', { schema: { params: OrderParams } }, async (request) => {
+  app.get('/api/orders/:orderId/timeline', { ...reads, schema: { params: OrderParams } }, async (request) => {
     const timeline = await model.timeline(request.params.orderId);
     return {
       orderId: request.params.orderId,
@@ -95,7 +101,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits }:
   // 401 / 403 / 404 / 409 / 422 and its message. This service holds no approval rights of its own.
   app.post(
     '/api/orders/:orderId/approve',
-    { schema: { params: OrderParams, body: ApprovalRequest } },
+    { config: limit('decisions', limits.decisionsPerMinute), schema: { params: OrderParams, body: ApprovalRequest } },
     async (request, reply) => {
       const { orderId } = request.params;
       try {

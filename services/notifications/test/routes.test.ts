@@ -137,6 +137,49 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
     expect(calls).toHaveLength(5);
   });
 
+  it('limits each client of the page: its decisions, and its refused tokens (orderprocessing takes them unlimited)', async () => {
+    const limited = loadNotificationsConfig({
+      APP_PORT: '3001',
+      LOG_LEVEL: 'silent',
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_DECISIONS_PER_MINUTE: '3',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2',
+    });
+    let refuse = false;
+    const app = buildApp({
+      config: limited,
+      store: new FakeState(),
+      orders: {
+        approve: async () => {
+          if (refuse)
+            throw new DaprError('orderprocessing approve: HTTP 401', 401, { message: 'unknown approver token' });
+          return { message: 'sent' };
+        },
+      },
+    });
+    cleanup.push(() => app.close());
+    const approve = (client: string) =>
+      app
+        .inject({
+          method: 'POST',
+          url: `/api/orders/${ORDER}/approve`,
+          payload: { approved: true },
+          headers: { authorization: 'Bearer some-token', 'x-forwarded-for': client },
+        })
+        .then((answer) => answer.statusCode);
+
+    const decisions = [];
+    for (let n = 0; n < 4; n++) decisions.push(await approve('198.51.100.1'));
+    expect(decisions).toEqual([202, 202, 202, 429]);
+
+    refuse = true;
+    const refused = [];
+    for (let n = 0; n < 3; n++) refused.push(await approve('198.51.100.2'));
+    expect(refused).toEqual([401, 401, 429]);
+    refuse = false;
+    expect(await approve('198.51.100.3')).toBe(202); // another client of the page is not held up
+  });
+
   it('reaches orderprocessing through the sidecar’s service invocation', async () => {
     const seen: Record<string, unknown>[] = [];
     const sidecar: Server = createServer((request, response) => {

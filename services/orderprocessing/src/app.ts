@@ -3,7 +3,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
-import { parseApprovers } from '#shared/auth.ts';
+import { parseApprovers, presentsAppToken } from '#shared/auth.ts';
 import { DaprHttpClient } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import { rateLimits } from '#shared/rateLimits.ts';
@@ -58,6 +58,7 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   app.register(rateLimits, {
     state: store ?? sidecar,
     authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+    exempt: (request) => presentsAppToken(request.headers, config.APP_API_TOKEN),
   });
   app.register(orderIndexPlugin, { store: state, retentionMs: config.ORDER_RECORD_RETENTION });
   app.register(enginePlugin, { config, sidecar, gateway: engine });

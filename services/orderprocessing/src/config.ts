@@ -1,6 +1,7 @@
 // orderprocessing's settings, from its environment: a bad value stops the service at start, naming it.
 import { z } from 'zod';
 import { duration, loadConfig } from '#shared/config.ts';
+import { rateLimitSettings } from '#shared/rateLimits.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
 import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
 
@@ -21,12 +22,7 @@ export const loadOrderConfig = (env: NodeJS.ProcessEnv = process.env) =>
       ADMIN_TOKEN: z.string().min(16).optional(),
       /** Per client and minute, across the replicas (429 beyond): POST /orders. */
       RATE_LIMIT_ORDERS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-      /** Approvals, rejections, cancellations and purges. */
-      RATE_LIMIT_DECISIONS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
-      /** GET /orders/:id and GET /orders. */
-      RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
-      /** 401 answers; then requests with credentials get 429 for the rest of the minute. */
-      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+      ...rateLimitSettings,
       /** Workflow and activity work items this app runs at once (the SDK's own limit is 10). */
       WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
       /** How often the stuck-order watchdog looks (0s: never). */

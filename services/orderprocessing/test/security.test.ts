@@ -72,6 +72,22 @@ describe('the other limits', () => {
     expect((await app.inject('/orders/order_nobody_zzzzz')).statusCode).toBe(404);
   });
 
+  it('do not hold what our sidecar passes on (the page limits its own clients): not counted, not refused', async () => {
+    const APP_API_TOKEN = 'the-sidecars-token-for-its-app';
+    app = build({ RATE_LIMIT_DECISIONS_PER_MINUTE: '2', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1', APP_API_TOKEN });
+    const viaSidecar = (token: string) =>
+      app?.inject({
+        method: 'POST',
+        url: '/orders/order_nobody_zzzzz/approve',
+        payload: { approved: true },
+        headers: { authorization: `Bearer ${token}`, 'dapr-api-token': APP_API_TOKEN },
+      });
+    const statuses = [];
+    for (let n = 0; n < 3; n++) statuses.push((await viaSidecar('a-guessed-token-000000000'))?.statusCode);
+    for (let n = 0; n < 3; n++) statuses.push((await viaSidecar(CHRIS))?.statusCode);
+    expect(statuses).toEqual([401, 401, 401, 404, 404, 404]);
+  });
+
   it('tell clients apart by X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
     for (const [trustProxy, expected] of [
       ['false', [401, 429]],

@@ -2,6 +2,7 @@
 // Tokens are compared in constant time (over their SHA-256, so lengths do not leak either) and are never
 // logged: the loggers redact the headers that carry them.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { Unauthorized } from './errors.ts';
 
@@ -28,6 +29,12 @@ export function parseApprovers(text: string | undefined): Approver[] {
     }
     return { name, token };
   });
+}
+
+/** Whether a request comes through our sidecar: it presents the app token (APP_API_TOKEN). */
+export function presentsAppToken(headers: IncomingHttpHeaders, appApiToken: string | undefined): boolean {
+  const presented = headers['dapr-api-token'];
+  return appApiToken !== undefined && typeof presented === 'string' && safeEqual(presented, appApiToken);
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */

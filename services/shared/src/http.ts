@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { safeEqual } from './auth.ts';
+import { presentsAppToken } from './auth.ts';
 import { Problem, Unauthorized } from './errors.ts';
 import { type FaultRule, injectFaults } from './faults.ts';
 import { traceTrustingServer } from './traceTrust.ts';
@@ -85,8 +85,7 @@ export function createServiceApp(options: ServiceAppOptions) {
       const url = request.routeOptions.url;
       // No route matched: the not-found handler answers, and serves nothing.
       if (url === undefined || !sidecarOnly({ method: request.method, url })) return;
-      const presented = request.headers['dapr-api-token'];
-      if (typeof presented !== 'string' || !safeEqual(presented, appApiToken)) {
+      if (!presentsAppToken(request.headers, appApiToken)) {
         throw new Unauthorized('this endpoint is called through Dapr only');
       }
     });

@@ -3,7 +3,9 @@
 // with it. A replica writes each counter once at a time: the increments that arrive meanwhile go into its
 // next write together, so a burst from one client costs a few ETag-checked writes, not one each.
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { z } from 'zod';
 import { TooManyRequests } from './errors.ts';
 import { withRetention } from './retention.ts';
 import { type StateClient, updateState } from './state.ts';
@@ -117,11 +119,26 @@ export function sharedRateLimitStore(state: StateClient) {
   } satisfies NonNullable<RateLimitPluginOptions['store']>;
 }
 
+/** The limits of the services that take requests from outside (their config's keys, with defaults). */
+export const rateLimitSettings = {
+  /** Approvals, rejections, cancellations and purges per client and minute. */
+  RATE_LIMIT_DECISIONS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /** Reads of orders (one, or a list) per client and minute. */
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** 401 answers per client and minute; then its requests with credentials get 429 for the rest of it. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+};
+
 export interface RateLimitsOptions {
   /** Where the counters live: the state store, shared by the service's replicas. */
   state: StateClient;
   /** 401 answers a client may get in a minute; then its requests with credentials get 429 until the minute ends. */
   authFailuresPerMinute: number;
+  /**
+   * Requests no limit applies to: those our sidecar passes on from another of our services (the page's
+   * approvals), which limits its own clients. Counted here, they would all share one client, the sidecar.
+   */
+  exempt?: (request: FastifyRequest) => boolean;
 }
 
 /** A route's limit (its `config`): `perMinute` requests per client, counted with the group's other routes. */
@@ -135,9 +152,14 @@ export const limit = (groupId: string, perMinute: number) => ({
  * guessed) is stopped after `authFailuresPerMinute` 401s: its next tries get 429 without being checked.
  */
 export const rateLimits = fp<RateLimitsOptions>(
-  async (app, { state, authFailuresPerMinute }) => {
+  async (app, { state, authFailuresPerMinute, exempt = () => false }) => {
     const Store = sharedRateLimitStore(state);
-    await app.register(rateLimit, { global: false, store: Store, skipOnError: true });
+    await app.register(rateLimit, {
+      global: false,
+      store: Store,
+      skipOnError: true,
+      allowList: (request) => exempt(request),
+    });
 
     const failures = new Store({ groupId: 'auth-failures' });
     const WINDOW = 60_000;
@@ -146,7 +168,7 @@ export const rateLimits = fp<RateLimitsOptions>(
         failures[method](client, (error, result) => (error || !result ? reject(error) : resolve(result)), WINDOW),
       );
     app.addHook('onRequest', async (request, reply) => {
-      if (request.headers.authorization === undefined) return;
+      if (request.headers.authorization === undefined || exempt(request)) return;
       const { current, ttl } = await counted('read', request.ip).catch(() => ({ current: 0, ttl: 0 }));
       if (current < authFailuresPerMinute) return;
       const seconds = Math.ceil(ttl / 1000);
@@ -154,7 +176,7 @@ export const rateLimits = fp<RateLimitsOptions>(
       throw new TooManyRequests(`too many refused credentials from this client; try again in ${seconds} s`);
     });
     app.addHook('onResponse', async (request, reply) => {
-      if (reply.statusCode === 401) await counted('incr', request.ip).catch(() => undefined);
+      if (reply.statusCode === 401 && !exempt(request)) await counted('incr', request.ip).catch(() => undefined);
     });
   },
   { name: 'rate-limits' },

@@ -2,7 +2,7 @@
 // `traceparent` could add spans to that order's trace, or learn where to look for it. Only our sidecar,
 // which proves itself with the app token, passes a trace on; every other request starts a trace of its own.
 import { type IncomingMessage, Server, type ServerOptions } from 'node:http';
-import { safeEqual } from './auth.ts';
+import { presentsAppToken } from './auth.ts';
 
 /** The headers through which a caller's trace (W3C or B3) and baggage would be continued. */
 const TRACE_HEADERS = [
@@ -19,8 +19,7 @@ const TRACE_HEADERS = [
 
 /** Drops the trace headers of a request that does not carry the app token (all of them, when none is set). */
 export function dropForeignTrace(request: IncomingMessage, appApiToken: string | undefined): void {
-  const presented = request.headers['dapr-api-token'];
-  if (appApiToken && typeof presented === 'string' && safeEqual(presented, appApiToken)) return;
+  if (presentsAppToken(request.headers, appApiToken)) return;
   for (const name of TRACE_HEADERS) delete request.headers[name];
 }
 
