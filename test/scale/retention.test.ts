@@ -77,7 +77,7 @@ describe('with retentions of seconds', () => {
   });
 
   it('answers for it archived, and lists it', async () => {
-    const answer = await call<View>('orderprocessing', `/orders/${id}`);
+    const answer = await call<View>('orderprocessing', `/orders/${id}`, { headers: admin() });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
       status: 'COMPLETED',
