@@ -34,8 +34,15 @@ function credentialHeaders(appId: string, as: Caller): Record<string, string> {
   if (as === 'stranger') return {};
   if (as === 'admin') return { authorization: `Bearer ${known.admin}` };
   if (as === 'chris' || as === 'dana') return { authorization: `Bearer ${known.approvers[as]}` };
+  if (appId === 'notifications') return readerCookie();
   return INTERNAL.has(appId) ? { 'dapr-api-token': known.appApiToken } : {};
 }
+
+/**
+ * The cookie of a browser that signed in on the page with an approver's token (POST /api/session sets it):
+ * the page's API and live stream then show customers' names whole, which most tests compare.
+ */
+export const readerCookie = () => ({ cookie: `reader=${encodeURIComponent(credentials().approvers.chris ?? '')}` });
 
 export async function call<T = Record<string, unknown>>(
   appId: string,

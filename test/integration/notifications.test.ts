@@ -13,6 +13,7 @@ import {
   getOrder,
   placeOrder,
   pollUntil,
+  readerCookie,
   timeline,
   url,
   waitForNotification,
@@ -150,7 +151,7 @@ describe('live updates', () => {
     const open = async (headers: Record<string, string> = {}) => {
       const controller = new AbortController();
       const response = await fetch(url('notifications', '/events'), {
-        headers: { accept: 'text/event-stream', ...headers },
+        headers: { accept: 'text/event-stream', ...readerCookie(), ...headers },
         signal: controller.signal,
       });
       return { next: sseReader(response), close: () => controller.abort() };

@@ -148,6 +148,21 @@ afterAll(async () => {
 });
 
 describe('the notifications page', () => {
+  it("hides customers' names until an approver signs in, then shows them", async () => {
+    const id = await placeOrder({ customer: 'Quinn', items: ['milk'], total: 2 });
+    const masked = id.replace(/^order_q[a-z0-9]*_/, 'order_q…_');
+    await page.waitForSelector(card(masked), { timeout: 5_000 });
+    expect(await page.textContent(`${card(masked)} .customer`)).toBe('Q…');
+    expect(await page.isVisible('#access')).toBe(true);
+    expect(await page.content()).not.toMatch(/quinn/i);
+
+    await page.fill('#approver-token', credentials().approvers.chris ?? '');
+    await page.waitForSelector(card(id), { timeout: 5_000 });
+    expect(await page.textContent(`${card(id)} .customer`)).toBe('Quinn');
+    expect(await page.isHidden('#access')).toBe(true);
+    expect(await page.$(card(masked))).toBeNull();
+  });
+
   it('shows a new order’s lines within 2 s, newest on top, and its state as it goes', async () => {
     const started = Date.now();
     const id = await placeOrder({ customer: 'Paige', items: ['milk', 'bread'], total: 7.5 });

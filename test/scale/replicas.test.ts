@@ -94,8 +94,10 @@ describe('two replicas of every app', () => {
 
   it('tell a live page every order, whichever notifications replica stores it', async () => {
     const stop = new AbortController();
+    // Signed in as an approver (the page's cookie): the ids come whole, not masked.
+    const reader = `reader=${encodeURIComponent(scale().credentials.approvers.chris ?? '')}`;
     const response = await fetch(`${scale().urls.notifications?.[0]}/events`, {
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', cookie: reader },
       signal: stop.signal,
     });
     const next = sseReader(response);

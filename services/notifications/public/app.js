@@ -1,7 +1,8 @@
 // The live order page. Everything on it comes from the notifications service over Server-Sent Events: a
 // catch-up first (a snapshot, or what was missed since the last event id), then one message per stored
 // notification. Each notification is shown once (by its id), whatever is sent twice. Every text is set
-// with textContent: customer text is data, never markup.
+// with textContent: customer text is data, never markup. Customers' names are personal data: the stream
+// masks them until the person signs in with an approver's token (an HttpOnly cookie, which the stream sends).
 
 const MAX_LINES = 1000;
 const MAX_ORDERS = 300;
@@ -32,6 +33,7 @@ const ui = {
   noOrders: byId('no-orders'),
   feed: byId('feed'),
   noLines: byId('no-lines'),
+  access: byId('access'),
 };
 
 /** orderId → the latest summary (state, customer, deadline, version). */
@@ -49,6 +51,8 @@ const stale = new Set();
 /** The newest event id seen: where a new connection picks up. */
 let cursor;
 let renderScheduled = false;
+/** The live connection. */
+let source;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -318,7 +322,7 @@ let retryTimer;
 
 function connect() {
   // EventSource reconnects by itself and sends Last-Event-ID; `after` covers a connection made anew.
-  const source = new EventSource(cursor === undefined ? '/events' : `/events?after=${cursor}`);
+  source = new EventSource(cursor === undefined ? '/events' : `/events?after=${cursor}`);
   source.addEventListener('open', () => setConnection('live'));
   source.addEventListener('error', () => {
     setConnection('reconnecting');
@@ -330,6 +334,7 @@ function connect() {
   });
   source.addEventListener('catchup', (message) => {
     const catchup = JSON.parse(message.data);
+    showAccess(catchup.masked === true);
     for (const summary of catchup.orders) upsertOrder(summary);
     for (const event of catchup.events) addLine(event);
     advance(message.lastEventId);
@@ -343,10 +348,47 @@ function connect() {
   });
 }
 
+// ---- signing in to see names -------------------------------------------------------------------------
+
+/** The stream masks names: nobody has signed in in this browser yet. */
+let masked = false;
+function showAccess(isMasked) {
+  masked = isMasked;
+  ui.access.hidden = !isMasked;
+}
+
+/** Everything shown so far, forgotten: the next connection starts from a snapshot (now with names). */
+function startOver() {
+  source?.close();
+  clearTimeout(retryTimer);
+  cursor = undefined;
+  orders.clear();
+  cards.clear();
+  lines.clear();
+  ui.orders.replaceChildren();
+  ui.feed.replaceChildren();
+  scheduleRender();
+  connect();
+}
+
+let signInTimer;
+/** Signs in with the token typed (the server keeps it in an HttpOnly cookie), then shows the names. */
+function signInSoon() {
+  clearTimeout(signInTimer);
+  signInTimer = setTimeout(async () => {
+    const token = ui.token.value.trim();
+    if (!token) return;
+    const response = await fetch('/api/session', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    // Already signed in: the cookie now holds this token, and what is shown stays.
+    if (response.ok && masked) startOver();
+  }, 300);
+}
+
 // ---- start -----------------------------------------------------------------------------------------
 
 ui.controls.addEventListener('submit', (event) => event.preventDefault());
 ui.filter.addEventListener('input', applyFilter);
+ui.token.addEventListener('input', signInSoon);
 // The token stays for this tab's session only (sessionStorage), never in localStorage.
 try {
   ui.token.value = sessionStorage.getItem('approverToken') ?? '';

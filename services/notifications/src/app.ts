@@ -13,6 +13,7 @@ import { ReadModelFollower } from './follower.ts';
 import { LiveUpdates } from './live.ts';
 import { LiveLimits } from './liveLimits.ts';
 import { sidecarOrdersApi } from './ordersApi.ts';
+import { type ReaderCheck, Readers } from './readers.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
 import { type OrdersApi, registerRoutes } from './routes.ts';
 import { SnapshotCache } from './snapshotCache.ts';
@@ -54,9 +55,18 @@ export interface NotificationsAppDeps {
   readModel?: ReadModelOptions;
   /** The live connections' hub; the tests pass their own to publish into it. */
   live?: LiveUpdates;
+  /** Who may see customers' names; defaults to whom orderprocessing lets list orders. */
+  readers?: ReaderCheck;
 }
 
-export function buildApp({ config, store, orders, readModel, live = new LiveUpdates() }: NotificationsAppDeps) {
+export function buildApp({
+  config,
+  store,
+  orders,
+  readModel,
+  live = new LiveUpdates(),
+  readers,
+}: NotificationsAppDeps) {
   const app = createServiceApp({
     name: 'notifications',
     logLevel: config.LOG_LEVEL,
@@ -86,6 +96,9 @@ export function buildApp({ config, store, orders, readModel, live = new LiveUpda
     decisionsPerMinute: config.RATE_LIMIT_DECISIONS_PER_MINUTE,
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
   };
-  app.register(async (scoped) => registerRoutes(scoped as typeof app, { model, live, orders: ordersApi, limits }));
+  const readerCheck = readers ?? new Readers((authorization) => ordersApi.canRead(authorization));
+  app.register(async (scoped) =>
+    registerRoutes(scoped as typeof app, { model, live, orders: ordersApi, limits, readers: readerCheck }),
+  );
   return app;
 }

@@ -9,6 +9,8 @@ import { limit } from '#shared/rateLimits.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import type { LiveLimits } from './liveLimits.ts';
 import { LiveStream, type SSEFrame, sharedFrame } from './liveStream.ts';
+import { maskedCatchup, maskedMessage, maskedSummary, maskedTimeline } from './personalData.ts';
+import type { ReaderCheck } from './readers.ts';
 import { type Catchup, type ReadModel, summarize } from './readModel.ts';
 import type { SnapshotCache } from './snapshotCache.ts';
 import { registerSubscription } from './subscription.ts';
@@ -19,12 +21,16 @@ const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 export interface OrdersApi {
   /** `authorization` is the approver's own header (Bearer token), passed on as it came. */
   approve(orderId: string, decision: ApprovalRequest, authorization?: string): Promise<{ message?: string }>;
+  /** Whether the token of `authorization` may read customers' names (an approver's or the admin's). */
+  canRead(authorization: string): Promise<boolean>;
 }
 
 export interface NotificationsDeps {
   model: ReadModel;
   live: LiveUpdates;
   orders: OrdersApi;
+  /** Who may see customers' names (readers.ts). */
+  readers: ReaderCheck;
   limits: {
     connections: LiveLimits;
     /** The snapshot a new connection starts from, read once for a burst of connections. */
@@ -62,7 +68,7 @@ function upstreamMessage(body: unknown, fallback: string): string {
   return fallback;
 }
 
-export function registerRoutes(app: ServiceApp, { model, live, orders, limits }: NotificationsDeps): void {
+export function registerRoutes(app: ServiceApp, { model, live, orders, limits, readers }: NotificationsDeps): void {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
@@ -85,15 +91,37 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits }:
 
   // The JSON API beside the page.
   const reads = { config: limit('reads', limits.readsPerMinute) };
-  app.get('/api/orders', reads, async () => ({ orders: (await model.recent()).orders }));
+  app.get('/api/orders', reads, async (request) => {
+    const { orders: recent } = await model.recent();
+    if (await readers.isReader(request)) return { orders: recent };
+    return { orders: recent.map((order) => maskedSummary(order)) };
+  });
 
   app.get('/api/orders/:orderId/timeline', { ...reads, schema: { params: OrderParams } }, async (request) => {
-    const timeline = await model.timeline(request.params.orderId);
-    return {
-      orderId: request.params.orderId,
-      order: timeline ? summarize(timeline) : null,
-      events: timeline?.events ?? [],
-    };
+    const { orderId } = request.params;
+    const timeline = await model.timeline(orderId);
+    const order = timeline ? summarize(timeline) : null;
+    const events = timeline?.events ?? [];
+    if (await readers.isReader(request)) return { orderId, order, events };
+    return maskedTimeline(orderId, order, events);
+  });
+
+  // Signing in to see customers' names (readers.ts): a cookie, which the page's live stream sends too.
+  app.post(
+    '/api/session',
+    { config: reads.config, schema: { response: { 204: z.null(), ...problems(401, 429) } } },
+    async (request, reply) => {
+      await readers.signIn(request, reply).catch((error: unknown) => {
+        if (error instanceof Problem) throw error;
+        request.log.error({ err: error }, 'orderprocessing could not say whether a token may read');
+        throw new Problem('bad_gateway', 'orderprocessing is not reachable right now; try again');
+      });
+      return reply.code(204).send(null);
+    },
+  );
+  app.delete('/api/session', async (request, reply) => {
+    readers.signOut(request, reply);
+    return reply.code(204).send(null);
   });
 
   // The page's Approve / Reject buttons: passed on to orderprocessing through Dapr service invocation (so
@@ -143,7 +171,10 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits }:
         return reply.code(statusCode).header('retry-after', String(retryAfter)).send({ statusCode, message });
       }
       const stream = new LiveStream(reply.sse, reply.raw, request.log, limits.maxBufferedBytes);
-      const pushLive = (message: LiveMessage) => stream.send(sharedFrame(message, notificationFrame));
+      // Names whole for a reader, masked for anyone else (personalData.ts); each version formatted once.
+      const reader = await readers.isReader(request);
+      const pushLive = (message: LiveMessage) =>
+        stream.send(sharedFrame(reader ? message : maskedMessage(message), notificationFrame));
 
       // Listen before reading the store, so that nothing stored meanwhile slips between the two.
       let early: LiveMessage[] | undefined = [];
@@ -169,7 +200,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits }:
       }
       if (!stream.isOpen) return; // the client went away meanwhile
       reply.sse.keepAlive();
-      stream.sendCatchup(sharedFrame(catchup, catchupFrame));
+      stream.sendCatchup(sharedFrame(reader ? catchup : maskedCatchup(catchup), catchupFrame));
       const missed = early;
       early = undefined;
       for (const message of missed) pushLive(message);

@@ -10,6 +10,7 @@ import { buildApp, loadNotificationsConfig } from '../src/app.ts';
 import { type LiveMessage, LiveUpdates } from '../src/live.ts';
 import { INDEX_KEY } from '../src/readModel.ts';
 import { note, ORDER } from './bulk.ts';
+import { everyoneReads } from './everyoneReads.ts';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -19,7 +20,7 @@ afterEach(async () => {
 async function listening(env: Record<string, string> = {}, store = new FakeState()) {
   const config = loadNotificationsConfig({ APP_PORT: '3001', LOG_LEVEL: 'silent', LIVE_FOLLOW_INTERVAL: '0s', ...env });
   const live = new LiveUpdates();
-  const app = buildApp({ config, store, live });
+  const app = buildApp({ config, store, live, readers: everyoneReads });
   cleanup.push(() => app.close());
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };

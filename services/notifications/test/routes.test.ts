@@ -8,6 +8,7 @@ import { buildApp, loadNotificationsConfig } from '../src/app.ts';
 import { INDEX_KEY } from '../src/readModel.ts';
 import type { OrdersApi } from '../src/routes.ts';
 import { note, ORDER } from './bulk.ts';
+import { everyoneReads } from './everyoneReads.ts';
 import { sseReader } from './sseReader.ts';
 
 const config = loadNotificationsConfig({ APP_PORT: '3001', LOG_LEVEL: 'silent' });
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 function setup(orders?: OrdersApi) {
   const store = new FakeState();
-  const app = buildApp({ config, store, ...(orders ? { orders } : {}) });
+  const app = buildApp({ config, store, readers: everyoneReads, ...(orders ? { orders } : {}) });
   cleanup.push(() => app.close());
   return { app, store };
 }
@@ -95,6 +96,7 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
         calls.push({ orderId, decision, authorization });
         return outcome();
       },
+      canRead: async () => false,
     });
     const approve = (body: unknown) =>
       app.inject({
@@ -155,6 +157,7 @@ describe('POST /api/orders/:id/approve (passed on to orderprocessing)', () => {
             throw new DaprError('orderprocessing approve: HTTP 401', 401, { message: 'unknown approver token' });
           return { message: 'sent' };
         },
+        canRead: async () => false,
       },
     });
     cleanup.push(() => app.close());

@@ -77,6 +77,8 @@ export const PUBLIC_ROUTES: Record<string, Route[]> = {
     ['GET', '/api/orders'],
     ['GET', '/api/orders/order_x_aaaaa/timeline'],
     ['POST', '/api/orders/order_x_aaaaa/approve'],
+    ['POST', '/api/session'],
+    ['DELETE', '/api/session'],
     ['GET', '/healthz'],
   ],
   shipping: [
