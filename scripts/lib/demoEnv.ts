@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credentials } from './tokens.ts';
 
-type DemoCredentials = Pick<Credentials, 'approvers' | 'admin'> & { env: { DAPR_API_TOKEN?: string } };
+/** demo.http's sidecar calls go to orderprocessing's sidecar (:3500): DAPR_API_TOKEN is that app's. */
+type DemoCredentials = Pick<Credentials, 'approvers' | 'admin'> & { orderprocessingDaprApiToken: string };
 
 export function demoVariables(credentials: DemoCredentials): Record<string, string> {
   return {
@@ -12,7 +13,7 @@ export function demoVariables(credentials: DemoCredentials): Record<string, stri
       Object.entries(credentials.approvers).map(([name, token]) => [`${name.toUpperCase()}_TOKEN`, token]),
     ),
     ADMIN_TOKEN: credentials.admin,
-    DAPR_API_TOKEN: credentials.env.DAPR_API_TOKEN ?? '',
+    DAPR_API_TOKEN: credentials.orderprocessingDaprApiToken,
   };
 }
 

@@ -34,7 +34,8 @@ describe('demo.http', () => {
     expect(local.match(/^@(api|shipping|sidecar) = http:\/\/127\.0\.0\.1:\d+$/gm)).toHaveLength(3);
     writeFileSync(join(dir, 'demo.http'), local);
     const known = credentials();
-    writeDemoEnv({ approvers: known.approvers, admin: known.admin, env: { DAPR_API_TOKEN: known.daprApiToken } }, dir);
+    const orderprocessingDaprApiToken = known.apps.orderprocessing?.daprApiToken ?? '';
+    writeDemoEnv({ approvers: known.approvers, admin: known.admin, orderprocessingDaprApiToken }, dir);
 
     const httpyac = join(repoRoot, 'node_modules/.bin/httpyac');
     const { stdout } = await promisify(execFile)(httpyac, ['send', 'demo.http', '--all', '--json'], {
