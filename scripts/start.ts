@@ -53,7 +53,9 @@ function describeCredentials(credentials: Credentials): string {
     `    approvers    ${approvers}     (Authorization: Bearer <token> on POST /orders/:id/approve)`,
     `    admin        ${credentials.admin}     (POST :3004/shipping/deactivate | activate)`,
     ...(anyPerApp
-      ? ["    each app     its own Dapr API and app tokens (in .run/dapr.yaml; orderprocessing's in .env)"]
+      ? [
+          "    each app     its own Dapr API and app tokens (in .run/dapr.yaml; inventory's and payments' app tokens in .env)",
+        ]
       : []),
   ].join('\n');
 }
@@ -101,8 +103,7 @@ main(async () => {
   const { cli } = await bootstrap({ reuseRunning: true, chromium: false });
 
   const credentials = sessionCredentials(runFile.apps.map((app) => app.appId));
-  const orderprocessing = credentials.apps.orderprocessing?.daprApiToken ?? '';
-  writeDemoEnv({ ...credentials, orderprocessingDaprApiToken: orderprocessing }, repoRoot);
+  writeDemoEnv(credentials, repoRoot);
   const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
   let daprRun: Service | undefined;
   let extra: ExtraReplica[] = [];

@@ -4,8 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credentials } from './tokens.ts';
 
-/** demo.http's sidecar calls go to orderprocessing's sidecar (:3500): DAPR_API_TOKEN is that app's. */
-type DemoCredentials = Pick<Credentials, 'approvers' | 'admin'> & { orderprocessingDaprApiToken: string };
+type DemoCredentials = Pick<Credentials, 'approvers' | 'admin' | 'apps'>;
+
+/** demo.http reads payments' ledger and inventory's stock on their own ports, as their own sidecar would. */
+const READ_DIRECTLY = ['inventory', 'payments'];
 
 export function demoVariables(credentials: DemoCredentials): Record<string, string> {
   return {
@@ -13,7 +15,12 @@ export function demoVariables(credentials: DemoCredentials): Record<string, stri
       Object.entries(credentials.approvers).map(([name, token]) => [`${name.toUpperCase()}_TOKEN`, token]),
     ),
     ADMIN_TOKEN: credentials.admin,
-    DAPR_API_TOKEN: credentials.orderprocessingDaprApiToken,
+    ...Object.fromEntries(
+      READ_DIRECTLY.map((appId) => [
+        `${appId.toUpperCase()}_APP_API_TOKEN`,
+        credentials.apps[appId]?.appApiToken ?? '',
+      ]),
+    ),
   };
 }
 
