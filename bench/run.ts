@@ -163,7 +163,7 @@ class BenchRun {
     if (this.abort.signal.aborted) throw new ScriptError('interrupted');
     const floorSidecar = await step('starting the floor: its own sidecar and a worker', async () => {
       const endpoints = await stack.startSidecar(FLOOR_APP_ID);
-      const token = sidecarToken(stack);
+      const token = sidecarToken(stack, FLOOR_APP_ID);
       this.floorWorker = new Service(
         FLOOR_APP_ID,
         process.execPath,
@@ -189,9 +189,11 @@ class BenchRun {
 
   /** The three workloads, each once it has completed a first item. */
   async workloads(floorSidecar: AppEndpoints): Promise<Record<PhaseKind, Workload>> {
-    const token = sidecarToken(this.stack);
-    const floorClient = quietWorkflowClient(floorSidecar.daprGrpcPort, token);
-    const orderClient = quietWorkflowClient(this.stack.endpoints('orderprocessing').daprGrpcPort, token);
+    const floorClient = quietWorkflowClient(floorSidecar.daprGrpcPort, sidecarToken(this.stack, FLOOR_APP_ID));
+    const orderClient = quietWorkflowClient(
+      this.stack.endpoints('orderprocessing').daprGrpcPort,
+      sidecarToken(this.stack, 'orderprocessing'),
+    );
     this.clients.push(floorClient, orderClient);
     const work = workloads({
       floorClient,
@@ -339,7 +341,7 @@ main(async () => {
   }
 });
 
-/** The token the stack's sidecars want on their APIs, when the stack sets one. */
-function sidecarToken(stack: TestStack): string | undefined {
-  return stack.credentials.env.DAPR_API_TOKEN;
+/** The token `appId`'s sidecar wants on its API (each app has its own). */
+function sidecarToken(stack: TestStack, appId: string): string | undefined {
+  return stack.credentials.apps[appId]?.daprApiToken;
 }

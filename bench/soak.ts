@@ -109,7 +109,7 @@ async function placeOne(n: number): Promise<string> {
  */
 async function check(id: string, problems: string[]): Promise<void> {
   await sleep(2_000);
-  const internal = { 'dapr-api-token': stack.credentials.appApiToken };
+  const internal = { 'dapr-api-token': stack.credentials.apps.payments?.appApiToken ?? '' };
   for (let attempt = 0; attempt < 20; attempt++) {
     const order = await call<{ status: string; order_result?: { success: boolean } }>(
       'orderprocessing',

@@ -1,5 +1,5 @@
 // Obtains everything the system runs on, from package registries only (see ../shared/RUNTIME.md):
-// daprd, placement and scheduler built from the dapr Go module, the Dapr CLI from its Go module, Redis,
+// daprd, placement, scheduler and sentry built from the dapr Go module, the Dapr CLI from its Go module, Redis,
 // Chromium and (for the tests) PostgreSQL from Debian, the Zipkin server jar from Maven Central. Idempotent: what is already installed
 // and new enough (ours or the user's) is reused, and a user's own files are never overwritten.
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { httpOk, isExecutable, mustRun, redisAnswers, run, which } from './lib/p
 import { cacheDir, daprBin, daprBinDir, infraPorts, versionAtLeast, versions, zipkinJar } from './lib/runtime.ts';
 import { info, main, ScriptError, step, warn } from './lib/ui.ts';
 
-type RuntimeBinary = 'daprd' | 'placement' | 'scheduler';
+type RuntimeBinary = 'daprd' | 'placement' | 'scheduler' | 'sentry';
 
 /** Records which files in ~/.dapr/bin this project built, so that it only ever replaces its own. */
 const ownershipFile = join(daprBinDir, '.built-by-dapr-orders.json');
@@ -96,13 +96,19 @@ const runtimeLdflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${ve
 async function buildRuntimeBinary(name: RuntimeBinary): Promise<void> {
   const dir = await moduleDir(`github.com/dapr/dapr@v${versions.dapr}`);
   const target = daprBin(name);
-  const expected = { daprd: 'about 5 min', placement: 'under a minute', scheduler: 'about a minute' }[name];
+  const expected = {
+    daprd: 'about 5 min',
+    placement: 'under a minute',
+    scheduler: 'about a minute',
+    sentry: 'under a minute',
+  }[name];
   info(`  ${name} is built from source on the first run (${expected} on 2 cores; dependencies download first)`);
   await step(`building ${name} ${versions.dapr}`, async () => {
     if (name === 'daprd') {
       await buildDaprd(dir, target);
-    } else if (name === 'placement') {
-      await goBuild(dir, target, './cmd/placement', ['-ldflags', runtimeLdflags]);
+    } else if (name === 'placement' || name === 'sentry') {
+      // Sentry, the certificate authority that gives every sidecar its mTLS identity, builds as placement does.
+      await goBuild(dir, target, `./cmd/${name}`, ['-ldflags', runtimeLdflags]);
     } else {
       // The module's own go-etcd-cron version is not served by the proxy: build with a copy of go.mod
       // that swaps it for the next patch release (the module directory itself is read-only). That module
@@ -169,7 +175,7 @@ async function buildDaprd(dir: string, target: string): Promise<void> {
 }
 
 /**
- * The version of a runtime binary in ~/.dapr/bin. daprd says it; placement and scheduler have no
+ * The version of a runtime binary in ~/.dapr/bin. daprd says it; placement, scheduler and sentry have no
  * --version, so theirs is what we recorded when we built them, or else that of the daprd beside them.
  */
 async function installedVersion(name: RuntimeBinary): Promise<string | undefined> {
@@ -180,7 +186,7 @@ async function installedVersion(name: RuntimeBinary): Promise<string | undefined
   return binaryVersion(daprBin('daprd'));
 }
 
-/** daprd, placement, scheduler in ~/.dapr/bin: reused when new enough, linked from PATH, or built. */
+/** daprd, placement, scheduler, sentry in ~/.dapr/bin: reused when new enough, linked from PATH, or built. */
 async function ensureRuntimeBinary(name: RuntimeBinary): Promise<void> {
   const target = daprBin(name);
   if (existsSync(target)) {
@@ -239,7 +245,7 @@ export async function ensureDaprCli(): Promise<string> {
 
 export async function ensureDaprRuntime(): Promise<void> {
   mkdirSync(daprBinDir, { recursive: true });
-  for (const name of ['daprd', 'placement', 'scheduler'] as const) await ensureRuntimeBinary(name);
+  for (const name of ['daprd', 'placement', 'scheduler', 'sentry'] as const) await ensureRuntimeBinary(name);
 }
 
 /** Installs Debian packages, as root or through password-less sudo; otherwise says what to run. */

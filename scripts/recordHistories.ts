@@ -136,7 +136,11 @@ main(async () => {
         const id = await run(version);
         if (!id) continue;
         const view = await until(id, finished);
-        const history = await fetchHistory(`127.0.0.1:${daprGrpcPort}`, stack.credentials.env.DAPR_API_TOKEN, id);
+        const history = await fetchHistory(
+          `127.0.0.1:${daprGrpcPort}`,
+          stack.credentials.apps.orderprocessing?.daprApiToken,
+          id,
+        );
         const events = history.map((bytes) => ({
           type: historyEventType(bytes),
           base64: Buffer.from(bytes).toString('base64'),

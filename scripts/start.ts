@@ -1,18 +1,21 @@
 // `npm start`: the whole system on the real Dapr runtime. Bootstraps what is missing, starts (or reuses)
-// Redis, Zipkin, placement and scheduler, then runs the real Dapr CLI on dapr.yaml. Ctrl+C stops what this
-// script started, and nothing else.
+// Redis and Zipkin, starts Sentry, placement and scheduler (mTLS with a CA of this run's own), then runs
+// the real Dapr CLI on dapr.yaml written again under .run/ with each app's own tokens (cliRun.ts).
+// Ctrl+C stops what this script started, and nothing else.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap.ts';
 import { exitedApp } from './lib/cliOutput.ts';
-import { readDaprRunFile, writeRunFileWithRetention } from './lib/daprfile.ts';
+import { withoutTokens, writeCliRunFile } from './lib/cliRun.ts';
+import { goDuration, readDaprRunFile, writeConfigurations } from './lib/daprfile.ts';
 import { writeDemoEnv } from './lib/demoEnv.ts';
 import { type ExtraReplica, startExtraReplicas } from './lib/extraReplicas.ts';
 import { Infra } from './lib/infra.ts';
 import { httpOk, isAlive, isListening, Service, signalGroup, waitFor } from './lib/proc.ts';
 import { parseReplicas } from './lib/replicas.ts';
 import { goRuntimeEnv, infraPorts, repoRoot, runDir } from './lib/runtime.ts';
-import { type Credentials, sessionCredentials } from './lib/tokens.ts';
+import { sidecarMtls } from './lib/sentry.ts';
+import { appTokenEnv, type Credentials, sessionCredentials, tokenVariables } from './lib/tokens.ts';
 import { info, main, ScriptError, sinceStart, warn } from './lib/ui.ts';
 
 const pidFile = join(runDir, 'pids.json');
@@ -40,10 +43,20 @@ function describeCredentials(credentials: Credentials): string {
   const approvers = Object.entries(credentials.approvers)
     .map(([name, token]) => `${name} ${token}`)
     .join(', ');
+  // Each app's pair is named by its own variables; listing all ten would drown the two people need.
+  const perApp = new Set(Object.keys(credentials.apps).flatMap((appId) => Object.values(tokenVariables(appId))));
+  const shared = credentials.generated.filter((name) => !perApp.has(name));
+  const anyPerApp = credentials.generated.some((name) => perApp.has(name));
+  const settable = [...shared, ...(anyPerApp ? ['DAPR_API_TOKEN_<APP>', 'APP_API_TOKEN_<APP>'] : [])];
   return [
-    `  Generated for this session (set ${credentials.generated.join(', ')} to choose your own; also in .env and http-client.private.env.json for demo.http):`,
+    `  Generated for this session (set ${settable.join(', ')} to choose your own; also in .env and http-client.private.env.json for demo.http):`,
     `    approvers    ${approvers}     (Authorization: Bearer <token> on POST /orders/:id/approve)`,
     `    admin        ${credentials.admin}     (POST :3004/shipping/deactivate | activate)`,
+    ...(anyPerApp
+      ? [
+          "    each app     its own Dapr API and app tokens (in .run/dapr.yaml; inventory's and payments' app tokens in .env)",
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -89,7 +102,7 @@ main(async () => {
 
   const { cli } = await bootstrap({ reuseRunning: true, chromium: false });
 
-  const credentials = sessionCredentials();
+  const credentials = sessionCredentials(runFile.apps.map((app) => app.appId));
   writeDemoEnv(credentials, repoRoot);
   const infra = new Infra({ dir: runDir, ports: infraPorts, reuse: true, verbose: true });
   let daprRun: Service | undefined;
@@ -113,33 +126,38 @@ main(async () => {
     await infra.start();
     recordPids(infra.started);
 
-    // ORDER_HISTORY_RETENTION: the same run file and configuration, written again with that retention.
+    // ORDER_HISTORY_RETENTION: the sidecars' configurations written again with that retention.
     const retention = process.env.ORDER_HISTORY_RETENTION;
-    const generated = retention ? writeRunFileWithRetention(retention) : undefined;
-    if (generated) runFile.configFilePath = generated.configFile;
-    daprRun = new Service(
-      'dapr-run',
-      cli,
-      ['run', '-f', generated?.runFile ?? '.'],
-      join(runDir, 'logs', 'dapr-run.log'),
-      {
-        cwd: repoRoot,
-        env: {
-          ...goRuntimeEnv(),
-          // The CLI passes its environment to every app and daprd: tokens reach both sides this way.
-          ...credentials.env,
-          // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
-          DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}`,
-        },
-      },
-    );
+    const configFiles = retention
+      ? writeConfigurations(runFile.apps, runDir, (config) => {
+          config.spec.workflow.stateRetentionPolicy.anyTerminal = goDuration(retention);
+        })
+      : Object.fromEntries(runFile.apps.map((app) => [app.appId, app.configFile]));
+    const mtls = sidecarMtls(infra.mtls);
+    const generatedRunFile = join(runDir, 'dapr.yaml');
+    writeCliRunFile({
+      file: generatedRunFile,
+      runtimeDir: join(runDir, 'sidecars'),
+      resourcesDir: runFile.resourcesPath,
+      apps: runFile.apps.map((app) => ({
+        appId: app.appId,
+        env: { ...credentials.env, ...appTokenEnv(credentials, app.appId) },
+        configFile: configFiles[app.appId] ?? app.configFile,
+        sidecar: { env: { ...appTokenEnv(credentials, app.appId), ...mtls.env }, args: mtls.args },
+      })),
+    });
+    // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
+    const schedulerEnv = { DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}` };
+    daprRun = new Service('dapr-run', cli, ['run', '-f', generatedRunFile], join(runDir, 'logs', 'dapr-run.log'), {
+      cwd: repoRoot,
+      // No token goes through the CLI's environment, which it hands to every app and daprd alike.
+      env: { ...withoutTokens(goRuntimeEnv()), ...schedulerEnv },
+    });
     recordPids([...infra.started, daprRun]);
     daprRun.child.on('exit', (code) => {
       if (!stopping) void shutdown(`dapr run exited with code ${code}; see .run/logs/dapr-run.log`, 1);
     });
-    info(
-      `▸ dapr run -f ${generated?.runFile ?? '.'} (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`,
-    );
+    info(`▸ dapr run -f .run/dapr.yaml (${cli}); logs in .run/logs/dapr-run.log and services/*/.dapr/logs/`);
 
     await Promise.all(
       runFile.apps.map((app) =>
@@ -154,8 +172,8 @@ main(async () => {
     );
     if (Object.values(replicas).some((count) => count > 1)) {
       info('▸ starting the further replicas (REPLICAS)…');
-      const tokens = { ...credentials.env, DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `localhost:${infraPorts.scheduler}` };
-      extra = await startExtraReplicas(runFile, replicas, tokens);
+      const settings = { configFiles, credentials, mtls: infra.mtls, env: schedulerEnv };
+      extra = await startExtraReplicas(runFile, replicas, settings);
       recordPids([...infra.started, daprRun], extra);
     }
   } catch (error) {

@@ -153,9 +153,9 @@ describe('deploy/kubernetes', () => {
         'dapr.io/enabled': 'true',
         'dapr.io/app-id': appId,
         'dapr.io/app-port': String(app.appPort),
-        'dapr.io/config': 'daprconfig',
-        'dapr.io/app-token-secret': 'app-api-token',
-        'dapr.io/api-token-secret': 'dapr-api-token',
+        'dapr.io/config': appId,
+        'dapr.io/app-token-secret': `${appId}-app-api-token`,
+        'dapr.io/api-token-secret': `${appId}-dapr-api-token`,
         'dapr.io/enable-app-health-check': 'true',
         'dapr.io/app-health-check-path': daprFile.appHealthCheckPath,
         'dapr.io/log-as-json': 'true',
@@ -292,7 +292,12 @@ describe('deploy/kubernetes', () => {
 
   it('traces to Zipkin and leaves name resolution to the cluster', () => {
     const configurations = ofKind('Configuration');
-    expect(configurations).toHaveLength(1);
+    expect(configurations.map((m) => m.doc.metadata.name).sort()).toEqual([...appIds].sort());
+    const shared = configurations.map((m) => {
+      const { accessControl: _own, ...rest } = m.doc.spec;
+      return rest;
+    });
+    for (const each of shared) expect(each).toEqual(shared[0]);
     const { spec } = (configurations[0] as Manifest).doc;
     expect(spec.tracing.zipkin.endpointAddress).toBe('http://zipkin:9411/api/v2/spans');
     // The apps' spans go there too, under their app ids (the image runs from /app: no name to guess from).
@@ -361,5 +366,158 @@ describe('deploy/kubernetes', () => {
     expect(secretValues({ data: { token: Buffer.from('a-real-looking-token-1234').toString('base64') } })).toEqual([
       'a-real-looking-token-1234',
     ]);
+  });
+});
+
+/** Each app's accessControl: the cluster's (base/dapr/configuration.yaml) or the local one (components/). */
+function accessControlOf(appId: string, where: 'cluster' | 'local'): Doc {
+  if (where === 'local') return parse(readFileSync(apps.get(appId)?.configFile ?? '', 'utf8')).spec.accessControl;
+  return ofKind('Configuration', (m) => m.doc.metadata.name === appId)[0]?.doc.spec.accessControl;
+}
+
+/** What the access control lets `caller` do on `target`: would `verb` `operation` be allowed? */
+function mayInvoke(target: string, caller: string, verb: string, operation: string, where: 'cluster' | 'local') {
+  const acl = accessControlOf(target, where);
+  const policy = (acl.policies ?? []).find((each: Doc) => each.appId === caller);
+  const segmentMatches = (pattern: string, part: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((text) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*')}$`,
+    ).test(part);
+  const matches = (pattern: string) => {
+    const [patterns, parts] = [pattern.split('/'), operation.split('/')];
+    return patterns.length === parts.length && patterns.every((each, i) => segmentMatches(each, parts[i] ?? ''));
+  };
+  const rule = (policy?.operations ?? []).find((each: Doc) => matches(each.name) && each.httpVerb.includes(verb));
+  return (rule?.action ?? policy?.defaultAction ?? acl.defaultAction) === 'allow';
+}
+
+describe('Dapr access control', () => {
+  // What orderprocessing's workflow invokes (services/orderprocessing/src/workflow/activities.ts), and the
+  // page's approval (services/notifications/src/ordersApi.ts).
+  const allowed = [
+    ['inventory', 'orderprocessing', 'POST', '/reserve'],
+    ['inventory', 'orderprocessing', 'POST', '/release'],
+    ['payments', 'orderprocessing', 'POST', '/charge'],
+    ['payments', 'orderprocessing', 'POST', '/refund'],
+    ['shipping', 'orderprocessing', 'POST', '/ship'],
+    ['shipping', 'orderprocessing', 'POST', '/cancel'],
+    ['orderprocessing', 'notifications', 'POST', '/orders/order_riley_x7k2p/approve'],
+    ['orderprocessing', 'notifications', 'GET', '/orders'],
+  ] as const;
+  const denied = [
+    ['payments', 'notifications', 'POST', '/refund'],
+    ['payments', 'inventory', 'POST', '/charge'],
+    ['payments', 'orderprocessing', 'GET', '/payments/order_riley_x7k2p'],
+    ['inventory', 'notifications', 'POST', '/reserve'],
+    ['shipping', 'notifications', 'POST', '/ship'],
+    ['orderprocessing', 'notifications', 'POST', '/orders'],
+    ['orderprocessing', 'notifications', 'GET', '/orders/order_riley_x7k2p'],
+    ['orderprocessing', 'payments', 'POST', '/orders/order_riley_x7k2p/approve'],
+    ['notifications', 'orderprocessing', 'POST', '/notifications/bulk'],
+  ] as const;
+
+  it('denies by default in every configuration, in the cluster and locally', () => {
+    for (const appId of appIds) {
+      for (const where of ['cluster', 'local'] as const) {
+        expect(accessControlOf(appId, where), `${appId} ${where}`).toMatchObject({
+          defaultAction: 'deny',
+          trustDomain: 'public',
+        });
+      }
+    }
+  });
+
+  it('has the same policies in the cluster as locally, in the namespace of each', () => {
+    for (const appId of appIds) {
+      const cluster = accessControlOf(appId, 'cluster').policies ?? [];
+      const local = accessControlOf(appId, 'local').policies ?? [];
+      expect(cluster.map((policy: Doc) => policy.namespace)).toEqual(cluster.map(() => NAMESPACE));
+      const withoutNamespace = (policies: Doc[]) => policies.map(({ namespace: _ns, ...rest }) => rest);
+      expect(withoutNamespace(cluster), appId).toEqual(withoutNamespace(local));
+    }
+  });
+
+  it.each(allowed)('lets %s take from %s: %s %s', (target, caller, verb, operation) => {
+    for (const where of ['cluster', 'local'] as const) {
+      expect(mayInvoke(target, caller, verb, operation, where), where).toBe(true);
+    }
+  });
+
+  it.each(denied)('refuses %s from %s: %s %s', (target, caller, verb, operation) => {
+    for (const where of ['cluster', 'local'] as const) {
+      expect(mayInvoke(target, caller, verb, operation, where), where).toBe(false);
+    }
+  });
+});
+
+/**
+ * Would a connection from a pod labelled `from` (undefined: from outside the namespace) to port `port` of
+ * the pod labelled `to` be let in, by the NetworkPolicies of base and dev as Kubernetes reads them: refused
+ * when some policy selects the pod and none of those allows it.
+ */
+function admitted(from: string | undefined, to: string, port: number): boolean {
+  const labels = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': NAMESPACE });
+  const selects = (selector: Doc, name: string) => {
+    const own: Record<string, string> = labels(name);
+    const byLabel = Object.entries(selector?.matchLabels ?? {}).every(([key, value]) => own[key] === value);
+    const byExpression = (selector?.matchExpressions ?? []).every(
+      (expression: Doc) => expression.operator === 'In' && expression.values.includes(own[expression.key]),
+    );
+    return byLabel && byExpression;
+  };
+  const policies = ofKind('NetworkPolicy', (m) => !inProduction(m)).map((m) => m.doc);
+  const applying = policies.filter((policy) => selects(policy.spec.podSelector, to));
+  if (applying.length === 0) return true;
+  return applying.some((policy) =>
+    (policy.spec.ingress ?? []).some((rule: Doc) => {
+      const portOk = !rule.ports || rule.ports.some((each: Doc) => each.port === port);
+      const fromOk =
+        !rule.from ||
+        rule.from.some((peer: Doc) => from !== undefined && peer.podSelector && selects(peer.podSelector, from));
+      return portOk && fromOk;
+    }),
+  );
+}
+
+describe('NetworkPolicies', () => {
+  const SIDECAR = 50002; // daprd's internal gRPC port: sidecar to sidecar
+
+  it('deny every ingress of the namespace by default', () => {
+    const policies = ofKind('NetworkPolicy', (m) => m.doc.metadata.name === 'default-deny-ingress');
+    expect(policies.map((m) => m.doc.spec)).toEqual([{ podSelector: {}, policyTypes: ['Ingress'] }]);
+    for (const m of ofKind('NetworkPolicy')) expect(m.doc.spec.policyTypes, m.doc.metadata.name).toEqual(['Ingress']);
+  });
+
+  it.each([
+    [undefined, 'orderprocessing', 3000, 'the API, from outside'],
+    [undefined, 'notifications', 3001, 'the live page, from outside'],
+    ['orderprocessing', 'inventory', SIDECAR, "the workflow's steps"],
+    ['orderprocessing', 'payments', SIDECAR, "the workflow's steps"],
+    ['orderprocessing', 'shipping', SIDECAR, "the workflow's steps"],
+    ['notifications', 'orderprocessing', SIDECAR, "the page's approval"],
+    ['orderprocessing', 'orderprocessing', SIDECAR, "the engine's actors between replicas"],
+    ['payments', 'redis', 6379, 'the state store'],
+    ['notifications', 'redis', 6379, 'the pub/sub'],
+    ['shipping', 'zipkin', 9411, 'spans'],
+  ] as const)('let %s reach %s on %i (%s)', (from, to, port, _why) => {
+    expect(admitted(from, to, port)).toBe(true);
+  });
+
+  it.each([
+    ['notifications', 'payments', SIDECAR, "notifications' pod cannot reach payments' sidecar"],
+    ['notifications', 'payments', 3003, "nor payments' app"],
+    ['notifications', 'inventory', SIDECAR, 'nor inventory'],
+    ['inventory', 'payments', SIDECAR, 'one internal service another'],
+    ['payments', 'orderprocessing', SIDECAR, "an internal service orderprocessing's sidecar"],
+    ['orderprocessing', 'notifications', SIDECAR, "anyone notifications' sidecar"],
+    [undefined, 'payments', 3003, 'the outside an internal service'],
+    [undefined, 'orderprocessing', SIDECAR, "the outside orderprocessing's sidecar"],
+    [undefined, 'redis', 6379, 'the outside Redis'],
+    [undefined, 'orderprocessing', 3500, "the outside a sidecar's API"],
+  ] as const)('refuse %s → %s:%i (%s)', (from, to, port, _why) => {
+    expect(admitted(from, to, port)).toBe(false);
   });
 });

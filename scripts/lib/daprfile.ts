@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ms from 'ms';
 import { parse, stringify } from 'yaml';
-import { repoRoot, runDir } from './runtime.ts';
+import { repoRoot } from './runtime.ts';
 
 export interface DaprApp {
   appId: string;
@@ -13,12 +13,13 @@ export interface DaprApp {
   daprHttpPort: number;
   daprGrpcPort: number;
   command: string[];
+  /** Its sidecar's configuration (components/config.<app id>.yaml): each app has its own access control. */
+  configFile: string;
 }
 
 export interface DaprRunFile {
   apps: DaprApp[];
   resourcesPath: string;
-  configFilePath: string;
   appHealthCheckPath: string;
 }
 
@@ -28,18 +29,18 @@ interface RawApp {
   appPort: number;
   daprHTTPPort: number;
   daprGRPCPort: number;
+  configFilePath: string;
   command: string[];
 }
 
 export function readDaprRunFile(file = join(repoRoot, 'dapr.yaml')): DaprRunFile {
   const raw = parse(readFileSync(file, 'utf8')) as {
-    common: { resourcesPath: string; configFilePath: string; appHealthCheckPath: string };
+    common: { resourcesPath: string; appHealthCheckPath: string };
     apps: RawApp[];
   };
   const base = resolve(file, '..');
   return {
     resourcesPath: resolve(base, raw.common.resourcesPath),
-    configFilePath: resolve(base, raw.common.configFilePath),
     appHealthCheckPath: raw.common.appHealthCheckPath,
     apps: raw.apps.map((app) => ({
       appId: app.appID,
@@ -48,6 +49,7 @@ export function readDaprRunFile(file = join(repoRoot, 'dapr.yaml')): DaprRunFile
       daprHttpPort: app.daprHTTPPort,
       daprGrpcPort: app.daprGRPCPort,
       command: app.command,
+      configFile: resolve(base, app.configFilePath),
     })),
   };
 }
@@ -69,22 +71,25 @@ export function goDuration(text: string): string {
   return millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a Dapr Configuration as YAML gives it, edited field by field
+export type SidecarConfiguration = Record<string, any>;
+
 /**
- * dapr.yaml and its sidecar configuration again, under .run/, with the engine's retention of finished
- * workflows set to `retention` (ORDER_HISTORY_RETENTION): the Dapr CLI reads no variables in its files.
- * Returns the paths of both.
+ * Every app's sidecar configuration written again into `dir` (as config.<app id>.yaml), changed by `edit`:
+ * the Dapr CLI reads no variables in its files. Returns each app's new file by app id.
  */
-export function writeRunFileWithRetention(retention: string): { runFile: string; configFile: string } {
-  const base = join(repoRoot, 'dapr.yaml');
-  const raw = parse(readFileSync(base, 'utf8'));
-  const configFile = join(runDir, 'daprconfig.yaml');
-  const config = parse(readFileSync(resolve(repoRoot, raw.common.configFilePath), 'utf8'));
-  config.spec.workflow = { ...config.spec.workflow, stateRetentionPolicy: { anyTerminal: goDuration(retention) } };
-  writeFileSync(configFile, stringify(config));
-  raw.common.resourcesPath = resolve(repoRoot, raw.common.resourcesPath);
-  raw.common.configFilePath = configFile;
-  for (const app of raw.apps as RawApp[]) app.appDirPath = resolve(repoRoot, app.appDirPath);
-  const runFile = join(runDir, 'dapr.yaml');
-  writeFileSync(runFile, stringify(raw));
-  return { runFile, configFile };
+export function writeConfigurations(
+  apps: DaprApp[],
+  dir: string,
+  edit: (config: SidecarConfiguration, appId: string) => void,
+): Record<string, string> {
+  return Object.fromEntries(
+    apps.map((app) => {
+      const config = parse(readFileSync(app.configFile, 'utf8')) as SidecarConfiguration;
+      edit(config, app.appId);
+      const file = join(dir, `config.${app.appId}.yaml`);
+      writeFileSync(file, stringify(config));
+      return [app.appId, file];
+    }),
+  );
 }

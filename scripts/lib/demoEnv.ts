@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credentials } from './tokens.ts';
 
-type DemoCredentials = Pick<Credentials, 'approvers' | 'admin'> & { env: { DAPR_API_TOKEN?: string } };
+type DemoCredentials = Pick<Credentials, 'approvers' | 'admin' | 'apps'>;
+
+/** demo.http reads payments' ledger and inventory's stock on their own ports, as their own sidecar would. */
+const READ_DIRECTLY = ['inventory', 'payments'];
 
 export function demoVariables(credentials: DemoCredentials): Record<string, string> {
   return {
@@ -12,7 +15,12 @@ export function demoVariables(credentials: DemoCredentials): Record<string, stri
       Object.entries(credentials.approvers).map(([name, token]) => [`${name.toUpperCase()}_TOKEN`, token]),
     ),
     ADMIN_TOKEN: credentials.admin,
-    DAPR_API_TOKEN: credentials.env.DAPR_API_TOKEN ?? '',
+    ...Object.fromEntries(
+      READ_DIRECTLY.map((appId) => [
+        `${appId.toUpperCase()}_APP_API_TOKEN`,
+        credentials.apps[appId]?.appApiToken ?? '',
+      ]),
+    ),
   };
 }
 

@@ -6,7 +6,9 @@ import { appExecutable, type DaprRunFile } from './daprfile.ts';
 import { freePort, httpOk, Service, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
 import { infraPorts, runDir } from './runtime.ts';
+import type { Mtls } from './sentry.ts';
 import { startDaprd } from './sidecar.ts';
+import { appTokenEnv, type Credentials } from './tokens.ts';
 
 export interface ExtraReplica {
   name: string;
@@ -14,10 +16,19 @@ export interface ExtraReplica {
   services: Service[];
 }
 
+export interface ReplicaSettings {
+  /** Each app's sidecar configuration, by app id (its first replica's). */
+  configFiles: Record<string, string>;
+  credentials: Credentials;
+  mtls: Mtls;
+  /** Added to every app's environment (the scheduler's address). */
+  env: Record<string, string>;
+}
+
 export async function startExtraReplicas(
   runFile: DaprRunFile,
   counts: Record<string, number>,
-  env: Record<string, string>,
+  { configFiles, credentials, mtls, env: common }: ReplicaSettings,
 ): Promise<ExtraReplica[]> {
   const wanted = runFile.apps.flatMap((app) =>
     Array.from({ length: (counts[app.appId] ?? 1) - 1 }, (_, n) => ({ app, index: n + 1 })),
@@ -33,9 +44,12 @@ export async function startExtraReplicas(
         internalGrpc: await freePort(),
         metrics: await freePort(),
       };
+      // The same app id, so the same tokens as its first replica: a replica is the app again.
+      const env = { ...common, ...credentials.env, ...appTokenEnv(credentials, app.appId) };
       const settings = {
         resourcesPath: runFile.resourcesPath,
-        configFile: runFile.configFilePath,
+        configFile: configFiles[app.appId] ?? app.configFile,
+        mtls,
         placement: `localhost:${infraPorts.placement}`,
         scheduler: `localhost:${infraPorts.scheduler}`,
         logLevel: 'info',

@@ -1,15 +1,18 @@
-// The infrastructure under the sidecars: Redis, Zipkin, placement and scheduler. `npm start` runs it on
-// the Dapr default ports and reuses what already answers there; the tests run a private copy on free ports.
+// The infrastructure under the sidecars: Redis, Zipkin, Sentry, placement and scheduler. `npm start` runs it
+// on the Dapr default ports and reuses a Redis or Zipkin already answering there; the tests run a private
+// copy on free ports. Sentry, placement and scheduler are always our own: they share this run's CA (mTLS).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpOk, isListening, redisAnswers, Service, waitFor } from './proc.ts';
 import { daprBin, goRuntimeEnv, zipkinJar } from './runtime.ts';
+import { controlPlaneMtls, type Mtls, Sentry } from './sentry.ts';
 import { info, ScriptError } from './ui.ts';
 
 export interface InfraPorts {
   redis: number;
   placement: number;
   scheduler: number;
+  sentry: number;
   /** Absent: no Zipkin (the sidecars' spans then go nowhere). */
   zipkin?: number;
 }
@@ -18,7 +21,7 @@ export interface InfraOptions {
   /** Logs and data (Redis append-only file, the scheduler's etcd). */
   dir: string;
   ports: InfraPorts;
-  /** Reuse a server already answering on its port instead of failing. */
+  /** Reuse a Redis or Zipkin already answering on its port instead of failing. */
   reuse: boolean;
   /** Printed progress (npm start) or quiet (tests). */
   verbose?: boolean;
@@ -27,8 +30,18 @@ export interface InfraOptions {
 export class Infra {
   /** What we started, in start order; reused servers are not ours to stop. */
   readonly started: Service[] = [];
+  private sentry: Sentry;
+  private mtlsSettings: Mtls | undefined;
 
-  constructor(readonly options: InfraOptions) {}
+  constructor(readonly options: InfraOptions) {
+    this.sentry = new Sentry(options.dir);
+  }
+
+  /** What the sidecars need for mTLS; known once start() has started Sentry. */
+  get mtls(): Mtls {
+    if (!this.mtlsSettings) throw new Error('the infrastructure has not started Sentry yet');
+    return this.mtlsSettings;
+  }
 
   private say(message: string): void {
     if (this.options.verbose) info(message);
@@ -37,8 +50,12 @@ export class Infra {
   async start(): Promise<void> {
     const { ports } = this.options;
     mkdirSync(this.options.dir, { recursive: true });
+    // Placement and scheduler ask Sentry for their identity as they start: it comes first.
+    const redis = this.startRedis(ports.redis);
+    redis.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    await this.startSentry(ports.sentry);
     await Promise.all([
-      this.startRedis(ports.redis),
+      redis,
       this.startPlacement(ports.placement),
       this.startScheduler(ports.scheduler),
       ports.zipkin === undefined ? undefined : this.startZipkin(ports.zipkin),
@@ -96,8 +113,27 @@ export class Infra {
     await this.launch('zipkin', 'java', args, () => httpOk(health), 90_000);
   }
 
+  /** Fails clearly when a port of the control plane is taken: one of another run's CA cannot serve ours. */
+  private async mustBeFree(name: string, port: number): Promise<void> {
+    if (await isListening(port)) {
+      throw new ScriptError(
+        `port ${port}, which ${name} needs, is taken by another program: stop it or free the port.`,
+      );
+    }
+  }
+
+  private async startSentry(port: number): Promise<void> {
+    await this.mustBeFree('sentry', port);
+    await this.sentry.issueCredentials(join(this.options.dir, 'logs'));
+    const [healthz, metrics] = [await freePort(), await freePort()];
+    await this.launch('sentry', daprBin('sentry'), this.sentry.args(port, healthz, metrics), () =>
+      httpOk(`http://127.0.0.1:${healthz}/healthz`),
+    );
+    this.mtlsSettings = this.sentry.mtls(port);
+  }
+
   private async startPlacement(port: number): Promise<void> {
-    if (await this.reusable('placement', port, async () => true)) return;
+    await this.mustBeFree('placement', port);
     const [healthz, metrics, raft] = [await freePort(), await freePort(), await freePort()];
     const flags: Record<string, string> = {
       '--listen-address': '127.0.0.1',
@@ -107,13 +143,12 @@ export class Infra {
       '--healthz-port': String(healthz),
       '--metrics-port': String(metrics),
     };
-    await this.launch('placement', daprBin('placement'), Object.entries(flags).flat(), () =>
-      httpOk(`http://127.0.0.1:${healthz}/healthz`),
-    );
+    const args = [...Object.entries(flags).flat(), ...controlPlaneMtls(this.mtls)];
+    await this.launch('placement', daprBin('placement'), args, () => httpOk(`http://127.0.0.1:${healthz}/healthz`));
   }
 
   private async startScheduler(port: number): Promise<void> {
-    if (await this.reusable('scheduler', port, async () => true)) return;
+    await this.mustBeFree('scheduler', port);
     const [healthz, metrics, etcd, etcdPeer] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const flags: Record<string, string> = {
       '--listen-address': '127.0.0.1',
@@ -135,7 +170,7 @@ export class Infra {
       '--etcd-max-wals': '2',
       '--etcd-max-snapshots': '2',
     };
-    const args = Object.entries(flags).flat();
+    const args = [...Object.entries(flags).flat(), ...controlPlaneMtls(this.mtls)];
     await this.launch(
       'scheduler',
       daprBin('scheduler'),

@@ -6,7 +6,7 @@ import semver from 'semver';
 import { projectCacheDir } from './supportedNode.mjs';
 
 export const versions = {
-  /** daprd, placement and scheduler, built from the Go module github.com/dapr/dapr. */
+  /** daprd, placement, scheduler and sentry, built from the Go module github.com/dapr/dapr. */
   dapr: '1.18.1',
   /** The oldest runtime we accept when one is already installed (workflows need the scheduler). */
   minimumDapr: '1.15.0',
@@ -21,7 +21,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 /** The Dapr convention: `$DAPR_RUNTIME_PATH/.dapr` when set (the CLI honours it too), else `~/.dapr`. */
 export const daprDir = join(process.env.DAPR_RUNTIME_PATH?.trim() || homedir(), '.dapr');
 export const daprBinDir = join(daprDir, 'bin');
-export const daprBin = (name: 'daprd' | 'placement' | 'scheduler' | 'dapr') => join(daprBinDir, name);
+export const daprBin = (name: 'daprd' | 'placement' | 'scheduler' | 'sentry' | 'dapr') => join(daprBinDir, name);
 
 /** Large downloads we own (the Zipkin jar, a supported Node when the machine's is older). */
 export const cacheDir = projectCacheDir();
@@ -41,8 +41,11 @@ export function goRuntimeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   return { ...env, GOMAXPROCS: env.GOMAXPROCS?.trim() || '1' };
 }
 
-/** Ports of the shared infrastructure `npm start` runs or reuses (the Dapr defaults). */
-export const infraPorts = { redis: 6379, zipkin: 9411, placement: 50005, scheduler: 50006 } as const;
+/**
+ * Ports of the infrastructure `npm start` runs (the Dapr defaults; Redis and Zipkin may be reused). Sentry's
+ * default, 50001, is orderprocessing's gRPC port in dapr.yaml: it takes 50009.
+ */
+export const infraPorts = { redis: 6379, zipkin: 9411, placement: 50005, scheduler: 50006, sentry: 50009 } as const;
 
 /**
  * Compares versions ("1.18.1" vs "1.15.0"); a suffix such as "-rc.1" is ignored (coerced away), so that a

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { httpOk, Service, waitFor } from './proc.ts';
 import { daprBin, goRuntimeEnv } from './runtime.ts';
+import { type Mtls, sidecarMtls } from './sentry.ts';
 
 export interface SidecarPorts {
   /** 0: a sidecar without an app port (its app talks to it over gRPC only). */
@@ -19,8 +20,10 @@ export interface SidecarSettings {
   placement: string;
   scheduler: string;
   logLevel: string;
-  /** Added to the environment (tokens). */
+  /** Added to the environment (the app's own tokens). */
   env: Record<string, string>;
+  /** The run's Sentry: every sidecar takes part in mTLS, which access control needs. */
+  mtls: Mtls;
 }
 
 /** Starts daprd for `appId` in `cwd` (relative paths in the configuration are from there) and waits for its API. */
@@ -45,9 +48,11 @@ export async function startDaprd(
     '--scheduler-host-address': settings.scheduler,
     '--log-level': settings.logLevel,
   };
-  const daprd = new Service(name, daprBin('daprd'), Object.entries(flags).flat(), join(options.logDir, `${name}.log`), {
+  const mtls = sidecarMtls(settings.mtls);
+  const args = [...Object.entries(flags).flat(), ...mtls.args];
+  const daprd = new Service(name, daprBin('daprd'), args, join(options.logDir, `${name}.log`), {
     cwd: options.cwd,
-    env: { ...goRuntimeEnv(), ...settings.env },
+    env: { ...goRuntimeEnv(), ...settings.env, ...mtls.env },
   });
   await waitFor(name, () => httpOk(`http://127.0.0.1:${ports.daprHttpPort}/v1.0/healthz/outbound`), {
     timeoutMs: 60_000,

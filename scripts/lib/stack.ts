@@ -7,13 +7,21 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { STATE_STORE } from '../../services/shared/src/dapr.ts';
 import { startCli, writeCliRunFile } from './cliRun.ts';
-import { appExecutable, type DaprApp, goDuration, readDaprRunFile } from './daprfile.ts';
+import {
+  appExecutable,
+  type DaprApp,
+  goDuration,
+  readDaprRunFile,
+  type SidecarConfiguration,
+  writeConfigurations,
+} from './daprfile.ts';
 import { Infra } from './infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
 import { repoRoot } from './runtime.ts';
+import { type Mtls, sidecarMtls } from './sentry.ts';
 import { type SidecarPorts, startDaprd } from './sidecar.ts';
-import { sessionCredentials } from './tokens.ts';
+import { appTokenEnv, type Credentials, sessionCredentials } from './tokens.ts';
 
 export interface AppEndpoints {
   appId: string;
@@ -92,22 +100,29 @@ function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, na
  */
 const SPANS_SOON = { OTEL_BSP_SCHEDULE_DELAY: '200' };
 
+/** How an extra app of a test stack is known to the others' access control (this machine's identities). */
+const EXTRA_APP_POLICY = { defaultAction: 'deny', trustDomain: 'public', namespace: 'default' };
+
 export class TestStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'dapr-orders-test-'));
-  /** Fresh tokens for this stack (approvers, admin, both directions between apps and sidecars). */
-  readonly credentials = sessionCredentials({});
+  /** Fresh tokens for this stack: approvers, admin, and each app's own pair (extra apps' too). */
+  readonly credentials: Credentials;
   private infra: Infra | undefined;
   /** Each app's replicas, the first one first. */
   private readonly apps = new Map<string, Replica[]>();
   private resourcesDir = join(this.dir, 'components');
-  private configFile = join(this.dir, 'config.yaml');
+  /** Each app's sidecar configuration, by app id (extra apps share one). */
+  private configFiles: Record<string, string> = {};
   private placementPort = 0;
   private schedulerPort = 0;
   private zipkinPort: number | undefined;
   /** The Dapr CLI that runs the apps and their sidecars (`viaCli`). */
   private cli: Service | undefined;
 
-  constructor(private readonly options: StackOptions = {}) {}
+  constructor(private readonly options: StackOptions = {}) {
+    const appIds = [...readDaprRunFile().apps.map((app) => app.appId), ...(options.extraApps ?? [])];
+    this.credentials = sessionCredentials(appIds, {});
+  }
 
   private replica(appId: string, index = 0): Replica {
     const running = this.apps.get(appId)?.[index];
@@ -167,7 +182,12 @@ export class TestStack {
     process.once('exit', this.killAll);
     process.once('SIGINT', this.killAndExit);
     process.once('SIGTERM', this.killAndExit);
-    const ports = { redis: await freePort(), placement: await freePort(), scheduler: await freePort() };
+    const ports = {
+      redis: await freePort(),
+      placement: await freePort(),
+      scheduler: await freePort(),
+      sentry: await freePort(),
+    };
     this.placementPort = ports.placement;
     this.schedulerPort = ports.scheduler;
     this.infra = new Infra({ dir: this.dir, ports, reuse: false });
@@ -179,7 +199,8 @@ export class TestStack {
     await this.infra.start();
 
     const runFile = readDaprRunFile();
-    this.writeResources(runFile.resourcesPath, runFile.configFilePath, ports.redis);
+    this.writeResources(runFile.resourcesPath, ports.redis);
+    this.writeConfigurations(runFile.apps);
     for (const app of runFile.apps) {
       const count = this.options.replicas?.[app.appId] ?? 1;
       const replicas: Replica[] = [];
@@ -200,13 +221,19 @@ export class TestStack {
     const file = join(this.dir, 'dapr.yaml');
     writeCliRunFile({
       file,
-      apps: replicas.map(({ ports }) => ({ ...ports, env: this.appEnv(ports.appId) })),
+      runtimeDir: join(this.dir, 'sidecars'),
+      apps: replicas.map(({ ports }) => ({
+        appId: ports.appId,
+        ports,
+        env: this.appEnv(ports.appId),
+        configFile: this.configFileOf(ports.appId),
+        sidecar: this.sidecarEnv(ports.appId),
+      })),
       resourcesDir: this.resourcesDir,
-      configFile: this.configFile,
       placement: `127.0.0.1:${this.placementPort}`,
+      quiet: true,
     });
     this.cli = startCli(file, join(this.logDir, 'dapr-run.log'), this.dir, {
-      ...this.credentials.env,
       // CLI 1.12 knows nothing of the scheduler; daprd 1.18 still reads its address from this variable.
       DAPR_SCHEDULER_HOST_ADDRESS_DNS_A: `127.0.0.1:${this.schedulerPort}`,
     });
@@ -264,13 +291,13 @@ export class TestStack {
     }
   }
 
-  /** The repo's components and configuration, pointed at this stack's Redis and name-resolution file. */
-  private writeResources(resourcesPath: string, configFilePath: string, redisPort: number): void {
+  /** The repo's components, pointed at this stack's Redis (the sidecars' configurations are apart). */
+  private writeResources(resourcesPath: string, redisPort: number): void {
     mkdirSync(this.resourcesDir, { recursive: true });
     const postgres = this.options.postgresStateStore;
     for (const file of readdirSync(resourcesPath).filter((name) => /\.ya?ml$/.test(name))) {
       const source = join(resourcesPath, file);
-      if (source === configFilePath) continue;
+      if (parseAllDocuments(readFileSync(source, 'utf8')).some((doc) => doc.toJS()?.kind === 'Configuration')) continue;
       const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => {
         const component = doc.toJS();
         const swap = postgres !== undefined && component?.metadata?.name === STATE_STORE;
@@ -287,15 +314,58 @@ export class TestStack {
       }
       writeFileSync(join(this.resourcesDir, file), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'));
     }
-    const config = parseAllDocuments(readFileSync(configFilePath, 'utf8'))[0]?.toJS();
-    config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
-    if (this.options.orderHistoryRetention) {
-      config.spec.workflow.stateRetentionPolicy.anyTerminal = goDuration(this.options.orderHistoryRetention);
+  }
+
+  /**
+   * Each app's sidecar configuration, pointed at this stack's name-resolution file, retention and Zipkin,
+   * its access control kept. Extra apps (a benchmark's own worker) get orderprocessing's settings, are
+   * called by nobody, and may call GET /healthz on every app: what the benchmark's calls workload does.
+   */
+  private writeConfigurations(apps: DaprApp[]): void {
+    const extra = this.options.extraApps ?? [];
+    const edit = (config: SidecarConfiguration) => {
+      config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
+      if (this.options.orderHistoryRetention) {
+        config.spec.workflow.stateRetentionPolicy.anyTerminal = goDuration(this.options.orderHistoryRetention);
+      }
+      config.spec.tracing = this.zipkinUrl
+        ? { samplingRate: '1', zipkin: { endpointAddress: `${this.zipkinUrl}/api/v2/spans` } }
+        : { samplingRate: '0' };
+      const healthz = { name: '/healthz', httpVerb: ['GET'], action: 'allow' };
+      const policy = (appId: string) => ({ ...EXTRA_APP_POLICY, appId, operations: [healthz] });
+      config.spec.accessControl.policies = [...(config.spec.accessControl.policies ?? []), ...extra.map(policy)];
+    };
+    this.configFiles = writeConfigurations(apps, this.dir, edit);
+    const base = apps.find((app) => app.appId === 'orderprocessing');
+    if (base && extra.length > 0) {
+      const [file] = Object.values(
+        writeConfigurations([{ ...base, appId: 'extra-apps' }], this.dir, (config) => {
+          edit(config);
+          config.spec.accessControl = { defaultAction: 'deny', trustDomain: 'public' };
+        }),
+      );
+      for (const appId of extra) this.configFiles[appId] = file ?? '';
     }
-    config.spec.tracing = this.zipkinUrl
-      ? { samplingRate: '1', zipkin: { endpointAddress: `${this.zipkinUrl}/api/v2/spans` } }
-      : { samplingRate: '0' };
-    writeFileSync(this.configFile, JSON.stringify(config));
+  }
+
+  private configFileOf(appId: string): string {
+    const file = this.configFiles[appId];
+    if (!file) throw new Error(`no sidecar configuration for ${appId}`);
+    return file;
+  }
+
+  /** A sidecar's own environment: its app's tokens, and on a test stack spans sent soon. */
+  private sidecarEnv(appId: string): { env: Record<string, string>; args: string[] } {
+    const mtls = sidecarMtls(this.mtls);
+    return {
+      env: { ...appTokenEnv(this.credentials, appId), ...(this.zipkinUrl ? SPANS_SOON : {}), ...mtls.env },
+      args: mtls.args,
+    };
+  }
+
+  private get mtls(): Mtls {
+    if (!this.infra) throw new Error('the stack has not started');
+    return this.infra.mtls;
   }
 
   /** Starts (or restarts) a replica's daprd and its app. */
@@ -319,24 +389,22 @@ export class TestStack {
       { ...ports, appPort: running.sidecarOnly ? 0 : ports.appPort },
       {
         resourcesPath: this.resourcesDir,
-        configFile: this.configFile,
+        configFile: this.configFileOf(appId),
         placement: `127.0.0.1:${this.placementPort}`,
         scheduler: `127.0.0.1:${this.schedulerPort}`,
         logLevel: 'warn',
-        env: {
-          DAPR_API_TOKEN: this.credentials.env.DAPR_API_TOKEN ?? '',
-          APP_API_TOKEN: this.credentials.appApiToken,
-          ...(this.zipkinUrl ? SPANS_SOON : {}),
-        },
+        env: { ...appTokenEnv(this.credentials, appId), ...(this.zipkinUrl ? SPANS_SOON : {}) },
+        mtls: this.mtls,
       },
       { cwd: app.dir, logDir: this.logDir },
     );
   }
 
-  /** An app's environment beyond its id and ports: tokens, tracing, and what the options add. */
+  /** An app's environment beyond its id and ports: its own tokens, tracing, and what the options add. */
   private appEnv(appId: string): Record<string, string> {
     return {
       ...this.credentials.env,
+      ...appTokenEnv(this.credentials, appId),
       RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
       RATE_LIMIT_DECISIONS_PER_MINUTE: '100000',
       RATE_LIMIT_READS_PER_MINUTE: '100000',
@@ -382,7 +450,16 @@ export class TestStack {
    */
   async startSidecar(appId: string): Promise<AppEndpoints> {
     if (!this.options.extraApps?.includes(appId)) throw new Error(`${appId} is not one of the stack's extraApps`);
-    const app: DaprApp = { appId, dir: this.dir, appPort: 0, daprHttpPort: 0, daprGrpcPort: 0, command: [] };
+    const configFile = this.configFileOf(appId);
+    const app: DaprApp = {
+      appId,
+      dir: this.dir,
+      appPort: 0,
+      daprHttpPort: 0,
+      daprGrpcPort: 0,
+      command: [],
+      configFile,
+    };
     const ports = { ...(await this.freshPorts(appId)), appPort: 0 };
     this.apps.set(appId, [{ app, name: appId, ports, sidecarOnly: true }]);
     await this.startFirstTime(appId, 0);

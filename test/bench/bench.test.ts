@@ -44,7 +44,8 @@ it('runs every workload without errors and writes a complete report', async () =
   }
   // Every process of the stack was watched, and had memory while the orders ran.
   const underLoad = report.usage.find((usage) => usage.phase === 'orders ×3');
-  expect(report.stackProcesses).toHaveLength(13);
+  // Redis, Sentry, placement, scheduler, and 5 apps with their sidecars.
+  expect(report.stackProcesses).toHaveLength(14);
   for (const name of report.stackProcesses) expect(underLoad?.peakMiB[name], name).toBeGreaterThan(0);
   expect(report.targets).toHaveLength(6);
   expect(readFileSync(join(resultsDir, file?.replace(/\.json$/, '.md') ?? ''), 'utf8')).toContain(

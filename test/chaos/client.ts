@@ -20,7 +20,11 @@ export interface ListedOrder {
 export interface ChaosClientOptions {
   /** Base URL of each app, e.g. http://127.0.0.1:41234. */
   url: (appId: string) => string;
-  credentials: { approvers: Record<string, string>; admin: string; appApiToken: string };
+  credentials: {
+    approvers: Record<string, string>;
+    admin: string;
+    apps: Record<string, { daprApiToken: string; appApiToken: string }>;
+  };
   attempts?: number;
   /** Each try's own timeout. */
   timeoutMs?: number;
@@ -34,11 +38,12 @@ export class ChaosClient {
 
   /** Who presents which token: approvals as chris, operator calls as admin, internal services as the sidecar. */
   private credentialsFor(appId: string, path: string): Record<string, string> {
-    const { approvers, admin, appApiToken } = this.options.credentials;
+    const { approvers, admin, apps } = this.options.credentials;
     if (/\/(approve|cancel)$/.test(path)) return { authorization: `Bearer ${approvers.chris}` };
     if (path.startsWith('/shipping/') && path.endsWith('activate')) return { authorization: `Bearer ${admin}` };
     if (appId === 'orderprocessing' && path.startsWith('/orders?')) return { authorization: `Bearer ${admin}` };
-    return appId === 'orderprocessing' || appId === 'notifications' ? {} : { 'dapr-api-token': appApiToken };
+    if (appId === 'orderprocessing' || appId === 'notifications') return {};
+    return { 'dapr-api-token': apps[appId]?.appApiToken ?? '' };
   }
 
   async call<T>(appId: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {

@@ -19,7 +19,14 @@ export interface Answer<T = Record<string, unknown>> {
 
 export const credentials = () => inject('credentials');
 
-/** The internal services answer only their sidecar: tests call them directly with its token. */
+/** An app's own tokens: its DAPR_API_TOKEN (for its sidecar's API) and its APP_API_TOKEN (its sidecar's). */
+export function tokensOf(appId: string): { daprApiToken: string; appApiToken: string } {
+  const tokens = credentials().apps[appId];
+  if (!tokens) throw new Error(`no tokens for app ${appId}`);
+  return tokens;
+}
+
+/** The internal services answer only their sidecar: tests call them directly with that sidecar's token. */
 const INTERNAL = new Set(['inventory', 'payments', 'shipping']);
 
 /**
@@ -35,7 +42,7 @@ function credentialHeaders(appId: string, as: Caller): Record<string, string> {
   if (as === 'admin') return { authorization: `Bearer ${known.admin}` };
   if (as === 'chris' || as === 'dana') return { authorization: `Bearer ${known.approvers[as]}` };
   if (appId === 'notifications') return readerCookie();
-  return INTERNAL.has(appId) ? { 'dapr-api-token': known.appApiToken } : {};
+  return INTERNAL.has(appId) ? { 'dapr-api-token': tokensOf(appId).appApiToken } : {};
 }
 
 /**

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeDemoEnv } from '../../scripts/lib/demoEnv.ts';
 import { repoRoot } from '../../scripts/lib/runtime.ts';
-import { apps, credentials, url } from './client.ts';
+import { credentials, url } from './client.ts';
 
 interface HttpyacReport {
   summary: { totalRequests: number; failedTests: number; erroredRequests: number; totalTests: number };
@@ -26,15 +26,15 @@ describe('demo.http', () => {
   it('runs top to bottom in httpyac, and every answer is the one its comments describe', async () => {
     const demo = readFileSync(join(repoRoot, 'demo.http'), 'utf8');
     const requests = demo.split('\n').filter((line) => /^(GET|POST|DELETE|PUT) /.test(line)).length;
-    const sidecar = `http://127.0.0.1:${apps().orderprocessing?.daprHttpPort}`;
     const local = demo
       .replace('@api = http://localhost:3000', `@api = ${url('orderprocessing', '')}`)
       .replace('@shipping = http://localhost:3004', `@shipping = ${url('shipping', '')}`)
-      .replace('@sidecar = http://localhost:3500', `@sidecar = ${sidecar}`);
-    expect(local.match(/^@(api|shipping|sidecar) = http:\/\/127\.0\.0\.1:\d+$/gm)).toHaveLength(3);
+      .replace('@inventory = http://localhost:3002', `@inventory = ${url('inventory', '')}`)
+      .replace('@payments = http://localhost:3003', `@payments = ${url('payments', '')}`);
+    expect(local.match(/^@(api|shipping|inventory|payments) = http:\/\/127\.0\.0\.1:\d+$/gm)).toHaveLength(4);
     writeFileSync(join(dir, 'demo.http'), local);
     const known = credentials();
-    writeDemoEnv({ approvers: known.approvers, admin: known.admin, env: { DAPR_API_TOKEN: known.daprApiToken } }, dir);
+    writeDemoEnv(known, dir);
 
     const httpyac = join(repoRoot, 'node_modules/.bin/httpyac');
     const { stdout } = await promisify(execFile)(httpyac, ['send', 'demo.http', '--all', '--json'], {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { DaprHttpClient, EtagMismatch, STATE_STORE } from '../../services/shared/src/dapr.ts';
 import { updateState } from '../../services/shared/src/state.ts';
-import { apps, credentials } from './client.ts';
+import { apps, tokensOf } from './client.ts';
 
 /** How daprd answers a save: its status, and for a refusal its error code and message. */
 export interface SidecarAnswer {
@@ -29,7 +29,7 @@ export async function checkFirstWrite(
 ): Promise<Record<'lostCreate' | 'staleEtag' | 'noSuchKey', SidecarAnswer>> {
   const sidecar = apps()[appId];
   if (!sidecar) throw new Error(`no app ${appId}`);
-  const options = { host: '127.0.0.1', httpPort: sidecar.daprHttpPort, apiToken: credentials().daprApiToken };
+  const options = { host: '127.0.0.1', httpPort: sidecar.daprHttpPort, apiToken: tokensOf(appId).daprApiToken };
   const client = new DaprHttpClient(options);
   const raw = async (item: { key: string; value: unknown; etag?: string }): Promise<SidecarAnswer> => {
     const response = await fetch(`http://127.0.0.1:${sidecar.daprHttpPort}/v1.0/state/${STATE_STORE}`, {

@@ -10,7 +10,12 @@ declare module 'vitest' {
     logDir: string;
     /** The stack's private Zipkin. */
     zipkinUrl: string;
-    credentials: { approvers: Record<string, string>; admin: string; appApiToken: string; daprApiToken: string };
+    /** Approvers', admin and each app's own tokens (DAPR_API_TOKEN, APP_API_TOKEN), by app id. */
+    credentials: {
+      approvers: Record<string, string>;
+      admin: string;
+      apps: Record<string, { daprApiToken: string; appApiToken: string }>;
+    };
     /** Where a test kills and starts the stack's processes (stackControl.ts): the integration stack only. */
     stackControl: string;
   }
@@ -72,8 +77,8 @@ export async function startStackFor(project: TestProject, stack: TestStack): Pro
   project.provide('apps', stack.allEndpoints());
   project.provide('logDir', stack.logDir);
   project.provide('zipkinUrl', stack.zipkinUrl ?? '');
-  const { approvers, admin, appApiToken, env } = stack.credentials;
-  project.provide('credentials', { approvers, admin, appApiToken, daprApiToken: env.DAPR_API_TOKEN ?? '' });
+  const { approvers, admin, apps } = stack.credentials;
+  project.provide('credentials', { approvers, admin, apps });
 }
 
 export default async function setup(project: TestProject) {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../../scripts/lib/runtime.ts';
-import { apps, credentials, pollUntil, url } from './client.ts';
+import { apps, pollUntil, tokensOf, url } from './client.ts';
 
 const port = () => apps().notifications?.appPort ?? 0;
 
@@ -104,7 +104,10 @@ async function deliver(name: string, text: string): Promise<void> {
   const data = { id: `${orderId}:received`, orderId, time: new Date().toISOString(), kind: 'received', text };
   const response = await fetch(url('notifications', '/notifications'), {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json', 'dapr-api-token': credentials().appApiToken },
+    headers: {
+      'content-type': 'application/cloudevents+json',
+      'dapr-api-token': tokensOf('notifications').appApiToken,
+    },
     body: JSON.stringify({ id: orderId, specversion: '1.0', source: 'orderprocessing', type: 'x', data }),
   });
   expect(response.status).toBe(200);

@@ -52,8 +52,12 @@ describe('the logs', () => {
     // The scan sees the requests that carried them: both approvals, answered.
     const approvals = (line: LogLine) => line.req?.url === approve;
     await linesOnceLogged('orderprocessing', (lines) => lines.filter(approvals).length === 2);
-    const { approvers, admin, appApiToken, daprApiToken } = credentials();
-    const tokens = { ...approvers, admin, appApiToken, daprApiToken, refused };
+    const { approvers, admin, apps } = credentials();
+    const appTokens = Object.entries(apps).flatMap(([appId, each]): [string, string][] => [
+      [`${appId} Dapr API token`, each.daprApiToken],
+      [`${appId} app token`, each.appApiToken],
+    ]);
+    const tokens = { ...approvers, admin, ...Object.fromEntries(appTokens), refused };
     const files = readdirSync(inject('logDir'));
     expect(files).toEqual(expect.arrayContaining(['orderprocessing.log', 'payments.log', 'orderprocessing-daprd.log']));
     for (const file of files) {

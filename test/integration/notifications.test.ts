@@ -8,13 +8,13 @@ import { sseReader } from '../../services/notifications/test/sseReader.ts';
 import {
   apps,
   call,
-  credentials,
   finished,
   getOrder,
   placeOrder,
   pollUntil,
   readerCookie,
   timeline,
+  tokensOf,
   url,
   waitForNotification,
   waitForOrder,
@@ -46,7 +46,11 @@ function syntheticNotification(name: string) {
 }
 
 /** Delivers `data` the way the sidecar does: a CloudEvent, POSTed to the subscription route with its token. */
-async function deliver(data: unknown, cloudEventId = suffix(), token: string | undefined = credentials().appApiToken) {
+async function deliver(
+  data: unknown,
+  cloudEventId = suffix(),
+  token: string | undefined = tokensOf('notifications').appApiToken,
+) {
   const response = await fetch(url('notifications', '/notifications'), {
     method: 'POST',
     headers: { 'content-type': 'application/cloudevents+json', ...(token ? { 'dapr-api-token': token } : {}) },
@@ -110,7 +114,7 @@ describe('bulk delivery by the sidecar', () => {
   const publish = (data: unknown) =>
     fetch(`http://127.0.0.1:${apps().orderprocessing?.daprHttpPort}/v1.0/publish/orders/notifications`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'dapr-api-token': credentials().daprApiToken },
+      headers: { 'content-type': 'application/json', 'dapr-api-token': tokensOf('orderprocessing').daprApiToken },
       body: JSON.stringify(data),
     });
 

@@ -5,10 +5,10 @@ import { pathVariants, SIDECAR_ONLY_ROUTES } from '../../services/shared/test/ro
 import {
   apps,
   call,
-  credentials,
   finished,
   placeOrder,
   rawCall,
+  tokensOf,
   waitForNotification,
   waitForOrder,
   waitingForApproval,
@@ -64,7 +64,7 @@ describe('the sidecars', () => {
     const invoked = await fetch(`${sidecar}/invoke/payments/method/payments/order_x_aaaaa`);
     expect(invoked.status).toBe(401);
     const ours = await fetch(`${sidecar}/state/statestore/stock`, {
-      headers: { 'dapr-api-token': credentials().daprApiToken },
+      headers: { 'dapr-api-token': tokensOf('inventory').daprApiToken },
     });
     expect(ours.status).toBe(200);
   });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { appExecutable, readDaprRunFile } from '../../scripts/lib/daprfile.ts';
 import { freePort, httpOk, waitFor } from '../../scripts/lib/proc.ts';
-import { apps, credentials } from './client.ts';
+import { apps, tokensOf } from './client.ts';
 
 /**
  * A second instance of an app from dapr.yaml, beside the stack's and on the same sidecar (it only reads),
@@ -24,8 +24,8 @@ async function secondInstance(appId: string, sidecarPort = apps()[appId]?.daprHt
       ...process.env,
       APP_PORT: String(port),
       DAPR_HTTP_PORT: String(sidecarPort),
-      DAPR_API_TOKEN: credentials().daprApiToken,
-      APP_API_TOKEN: credentials().appApiToken,
+      DAPR_API_TOKEN: tokensOf(appId).daprApiToken,
+      APP_API_TOKEN: tokensOf(appId).appApiToken,
       LOG_LEVEL: 'warn',
       OTEL_SDK_DISABLED: 'true', // no spans to a Zipkin that is not this stack's
     },
@@ -73,7 +73,7 @@ it('a service answers its in-flight requests and exits cleanly within 10 s of SI
   try {
     const inFlight = Array.from({ length: 20 }, (_, n) =>
       fetch(`http://127.0.0.1:${port}/payments/order_shutdown_${String(n).padStart(5, '0')}`, {
-        headers: { 'dapr-api-token': credentials().appApiToken },
+        headers: { 'dapr-api-token': tokensOf('payments').appApiToken },
       }).then(
         (response) => response.status,
         (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,

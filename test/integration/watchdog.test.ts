@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import {
   apps,
   call,
-  credentials,
   finished,
   getOrder,
   placeOrder,
   timeline,
+  tokensOf,
   waitForNotification,
   waitForOrder,
 } from './client.ts';
@@ -32,7 +32,7 @@ async function workflow(id: string, action: 'pause' | 'resume' | 'terminate'): P
   const sidecar = apps().orderprocessing?.daprHttpPort;
   const response = await fetch(`http://127.0.0.1:${sidecar}/v1.0/workflows/dapr/${id}/${action}`, {
     method: 'POST',
-    headers: { 'dapr-api-token': credentials().daprApiToken },
+    headers: { 'dapr-api-token': tokensOf('orderprocessing').daprApiToken },
   });
   if (!response.ok) throw new Error(`${action} ${id}: HTTP ${response.status} ${await response.text()}`);
 }

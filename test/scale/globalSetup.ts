@@ -16,7 +16,11 @@ declare module 'vitest' {
       metricsUrls: Record<string, string[]>;
       logDir: string;
       redisPort: number;
-      credentials: { approvers: Record<string, string>; admin: string; appApiToken: string };
+      credentials: {
+        approvers: Record<string, string>;
+        admin: string;
+        apps: Record<string, { daprApiToken: string; appApiToken: string }>;
+      };
     };
   }
 }
@@ -47,13 +51,13 @@ export default async function setup(project: TestProject) {
   }
   const each = (of: (appId: string, replica: number) => string) =>
     Object.fromEntries(APP_IDS.map((appId) => [appId, [0, 1].map((replica) => of(appId, replica))]));
-  const { approvers, admin, appApiToken } = stack.credentials;
+  const { approvers, admin, apps } = stack.credentials;
   project.provide('scale', {
     urls: each((appId, replica) => stack.url(appId, replica)),
     metricsUrls: each((appId, replica) => stack.metricsUrl(appId, replica)),
     logDir: stack.logDir,
     redisPort: stack.redisPort,
-    credentials: { approvers, admin, appApiToken },
+    credentials: { approvers, admin, apps },
   });
   return () => stack.stop();
 }

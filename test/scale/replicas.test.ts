@@ -34,7 +34,8 @@ const placeOnBoth = (count: number, order: (n: number) => unknown) =>
     ),
   );
 
-const internal = () => ({ 'dapr-api-token': scale().credentials.appApiToken });
+/** What an internal app's own sidecar presents to it (each app has its own token). */
+const internal = (appId: string) => ({ 'dapr-api-token': scale().credentials.apps[appId]?.appApiToken ?? '' });
 
 async function finished(id: string): Promise<{ status: string; order_result?: { success: boolean } }> {
   for (let n = 0; n < 150; n++) {
@@ -62,7 +63,7 @@ describe('two replicas of every app', () => {
         n % 2,
         `/payments/${id}`,
         undefined,
-        internal(),
+        internal('payments'),
       );
       expect(ledger.body.entries.map((entry) => entry.kind)).toEqual(['charge']);
     }
@@ -72,7 +73,13 @@ describe('two replicas of every app', () => {
     const ids = await placeOnBoth(20, (n) => ({ customer: `last${n}`, items: ['oranges'], total: 1 }));
     const ends = await Promise.all(ids.map(finished));
     expect(ends.filter((end) => end.order_result?.success)).toHaveLength(5);
-    const stock = await call<{ stock: Record<string, number> }>('inventory', 1, '/inventory', undefined, internal());
+    const stock = await call<{ stock: Record<string, number> }>(
+      'inventory',
+      1,
+      '/inventory',
+      undefined,
+      internal('inventory'),
+    );
     expect(stock.body.stock.oranges).toBe(0);
     const workload = (log: string) =>
       (readFileSync(join(scale().logDir, log), 'utf8').match(/"url":"\/reserve"/g) ?? []).length;

@@ -115,7 +115,7 @@ describe('with retentions of seconds', () => {
     await sleep(500);
     expect(await historyKeys(purged)).toEqual([]);
     const ledger = await call<{ entries: unknown[] }>('payments', `/payments/${purged}`, {
-      headers: { 'dapr-api-token': scale().credentials.appApiToken },
+      headers: { 'dapr-api-token': scale().credentials.apps.payments?.appApiToken ?? '' },
     });
     expect(ledger.body.entries).toHaveLength(1); // charged once, never again
   });
