@@ -405,7 +405,7 @@ describe('Dapr access control', () => {
     ['shipping', 'orderprocessing', 'POST', '/ship'],
     ['shipping', 'orderprocessing', 'POST', '/cancel'],
     ['orderprocessing', 'notifications', 'POST', '/orders/order_riley_x7k2p/approve'],
-    ['orderprocessing', 'notifications', 'GET', '/orders'],
+    ['orderprocessing', 'notifications', 'GET', '/me'],
   ] as const;
   const denied = [
     ['payments', 'notifications', 'POST', '/refund'],

@@ -65,7 +65,7 @@ describe('access control between the sidecars', () => {
     expect((await waitForOrder(id, finished)).order_result?.success).toBe(true);
   });
 
-  it("lets the page's sign-in ask orderprocessing whether a token may read names (GET /orders)", async () => {
+  it("lets the page's sign-in ask orderprocessing whose a token is (GET /me)", async () => {
     const signIn = (token: string) =>
       fetch(url('notifications', '/api/session'), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect((await signIn(credentials().approvers.chris ?? '')).status).toBe(204);

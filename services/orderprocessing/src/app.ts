@@ -16,6 +16,7 @@ import orderIndexPlugin from './plugins/orderIndex.ts';
 import orderServicePlugin from './plugins/orderService.ts';
 import watchdogPlugin from './plugins/watchdog.ts';
 import listRoute from './routes/list.ts';
+import meRoute from './routes/me.ts';
 import orderRoutes from './routes/orders.ts';
 
 export { loadOrderConfig, type OrderConfig };
@@ -75,6 +76,11 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
     },
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.APP_PORT}`,
     zipkinUrl: config.ZIPKIN_URL,
+  });
+  app.register(meRoute, {
+    approvers,
+    adminToken: config.ADMIN_TOKEN,
+    readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
   });
   app.register(listRoute, {
     approvers,

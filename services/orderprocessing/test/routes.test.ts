@@ -249,6 +249,17 @@ describe('GET /orders/:id', () => {
   });
 });
 
+describe('GET /me (the page asks it whose a token is)', () => {
+  it('names the role of an approver or the admin, and answers 401 without a token or with another', async () => {
+    const me = (token?: string) =>
+      app.inject({ url: '/me', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    expect((await me(CHRIS_TOKEN)).json()).toEqual({ role: 'approver' });
+    expect((await me(ADMIN_TOKEN)).json()).toEqual({ role: 'admin' });
+    expect((await me()).statusCode).toBe(401);
+    expect((await me('not-a-token-of-anyone-at-all')).statusCode).toBe(401);
+  });
+});
+
 describe('POST /orders/:id/approve', () => {
   const approve = (
     id: string,

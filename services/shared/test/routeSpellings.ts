@@ -68,6 +68,7 @@ export const PUBLIC_ROUTES: Record<string, Route[]> = {
     ['POST', '/orders/order_x_aaaaa/approve'],
     ['POST', '/orders/order_x_aaaaa/cancel'],
     ['DELETE', '/orders/order_x_aaaaa'],
+    ['GET', '/me'],
     ['GET', '/docs/json'],
     ['GET', '/healthz'],
   ],
