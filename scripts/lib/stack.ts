@@ -1,26 +1,17 @@
 // A private copy of the whole system on the real Dapr runtime, for the tests and the benchmark: its own
 // Redis, placement and scheduler on free ports, the apps from dapr.yaml (each replica with its own daprd),
 // and components rewritten to point at all of that. Nothing of a running `npm start` is touched.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { STATE_STORE } from '../../services/shared/src/dapr.ts';
 import { startCli, writeCliRunFile } from './cliRun.ts';
-import {
-  appExecutable,
-  type DaprApp,
-  goDuration,
-  readDaprRunFile,
-  type SidecarConfiguration,
-  writeConfigurations,
-} from './daprfile.ts';
+import { appExecutable, type DaprApp, readDaprRunFile } from './daprfile.ts';
 import { Infra } from './infra.ts';
 import { freePort, httpOk, Service, signalGroup, waitFor } from './proc.ts';
 import { replicaName } from './replicas.ts';
-import { repoRoot } from './runtime.ts';
 import { type Mtls, sidecarMtls } from './sentry.ts';
 import { type SidecarPorts, startDaprd } from './sidecar.ts';
+import { writeStackConfigurations, writeStackResources } from './stackFiles.ts';
 import { appTokenEnv, type Credentials, sessionCredentials } from './tokens.ts';
 
 export interface AppEndpoints {
@@ -75,33 +66,11 @@ interface Replica {
   sidecarOnly?: boolean;
 }
 
-const POSTGRES_STATE_STORE = join(repoRoot, 'deploy/kubernetes/production-examples/statestore-postgresql.yaml');
-
-/**
- * The repo's state store component as deploy/kubernetes/production-examples has it on PostgreSQL v2 (same
- * metadata), keeping its name and scopes, with the connection string inline instead of a Kubernetes Secret.
- */
-function onPostgres(component: Record<string, unknown>, connectionString: string) {
-  const example = parseAllDocuments(readFileSync(POSTGRES_STATE_STORE, 'utf8'))[0]?.toJS();
-  const metadata = (example.spec.metadata as { name: string }[]).map((entry) =>
-    entry.name === 'connectionString' ? { name: entry.name, value: connectionString } : entry,
-  );
-  return { ...component, spec: { ...example.spec, metadata } };
-}
-
-function setMetadata(spec: { metadata?: { name: string; value: unknown }[] }, name: string, value: string) {
-  const entry = spec.metadata?.find((item) => item.name === name);
-  if (entry) entry.value = value;
-}
-
 /**
  * Spans leave each app and sidecar in batches, every 5 s by default (OpenTelemetry's batch processor, in
  * Node and in Go alike): every 200 ms on a test stack, whose tests wait for whole traces.
  */
 const SPANS_SOON = { OTEL_BSP_SCHEDULE_DELAY: '200' };
-
-/** How an extra app of a test stack is known to the others' access control (this machine's identities). */
-const EXTRA_APP_POLICY = { defaultAction: 'deny', trustDomain: 'public', namespace: 'default' };
 
 export class TestStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'dapr-orders-test-'));
@@ -199,8 +168,17 @@ export class TestStack {
     await this.infra.start();
 
     const runFile = readDaprRunFile();
-    this.writeResources(runFile.resourcesPath, ports.redis);
-    this.writeConfigurations(runFile.apps);
+    writeStackResources(runFile.resourcesPath, this.resourcesDir, {
+      redisPort: ports.redis,
+      postgres: this.options.postgresStateStore,
+      streamMaxLen: this.options.streamMaxLen,
+      extraApps: this.options.extraApps ?? [],
+    });
+    this.configFiles = writeStackConfigurations(runFile.apps, this.dir, {
+      orderHistoryRetention: this.options.orderHistoryRetention,
+      zipkinUrl: this.zipkinUrl,
+      extraApps: this.options.extraApps ?? [],
+    });
     for (const app of runFile.apps) {
       const count = this.options.replicas?.[app.appId] ?? 1;
       const replicas: Replica[] = [];
@@ -288,63 +266,6 @@ export class TestStack {
         await Promise.all([running.process?.stop(2_000), running.daprd?.stop(2_000)]);
         running.ports = { ...(await this.freshPorts(appId)), ...(running.sidecarOnly ? { appPort: 0 } : {}) };
       }
-    }
-  }
-
-  /** The repo's components, pointed at this stack's Redis (the sidecars' configurations are apart). */
-  private writeResources(resourcesPath: string, redisPort: number): void {
-    mkdirSync(this.resourcesDir, { recursive: true });
-    const postgres = this.options.postgresStateStore;
-    for (const file of readdirSync(resourcesPath).filter((name) => /\.ya?ml$/.test(name))) {
-      const source = join(resourcesPath, file);
-      if (parseAllDocuments(readFileSync(source, 'utf8')).some((doc) => doc.toJS()?.kind === 'Configuration')) continue;
-      const docs = parseAllDocuments(readFileSync(source, 'utf8')).map((doc) => {
-        const component = doc.toJS();
-        const swap = postgres !== undefined && component?.metadata?.name === STATE_STORE;
-        return swap ? onPostgres(component, postgres) : component;
-      });
-      for (const doc of docs) {
-        if (doc?.kind === 'Component') setMetadata(doc.spec, 'redisHost', `127.0.0.1:${redisPort}`);
-        if (doc?.kind === 'Component' && this.options.streamMaxLen !== undefined) {
-          setMetadata(doc.spec, 'maxLenApprox', String(this.options.streamMaxLen));
-        }
-        const extra = this.options.extraApps ?? [];
-        const shared = /^(state|pubsub|secretstores)\./.test(String(doc?.spec?.type));
-        if (doc?.kind === 'Component' && shared && Array.isArray(doc.scopes)) doc.scopes.push(...extra);
-      }
-      writeFileSync(join(this.resourcesDir, file), docs.map((doc) => JSON.stringify(doc)).join('\n---\n'));
-    }
-  }
-
-  /**
-   * Each app's sidecar configuration, pointed at this stack's name-resolution file, retention and Zipkin,
-   * its access control kept. Extra apps (a benchmark's own worker) get orderprocessing's settings, are
-   * called by nobody, and may call GET /healthz on every app: what the benchmark's calls workload does.
-   */
-  private writeConfigurations(apps: DaprApp[]): void {
-    const extra = this.options.extraApps ?? [];
-    const edit = (config: SidecarConfiguration) => {
-      config.spec.nameResolution.configuration.connectionString = join(this.dir, 'nameresolution.db');
-      if (this.options.orderHistoryRetention) {
-        config.spec.workflow.stateRetentionPolicy.anyTerminal = goDuration(this.options.orderHistoryRetention);
-      }
-      config.spec.tracing = this.zipkinUrl
-        ? { samplingRate: '1', zipkin: { endpointAddress: `${this.zipkinUrl}/api/v2/spans` } }
-        : { samplingRate: '0' };
-      const healthz = { name: '/healthz', httpVerb: ['GET'], action: 'allow' };
-      const policy = (appId: string) => ({ ...EXTRA_APP_POLICY, appId, operations: [healthz] });
-      config.spec.accessControl.policies = [...(config.spec.accessControl.policies ?? []), ...extra.map(policy)];
-    };
-    this.configFiles = writeConfigurations(apps, this.dir, edit);
-    const base = apps.find((app) => app.appId === 'orderprocessing');
-    if (base && extra.length > 0) {
-      const [file] = Object.values(
-        writeConfigurations([{ ...base, appId: 'extra-apps' }], this.dir, (config) => {
-          edit(config);
-          config.spec.accessControl = { defaultAction: 'deny', trustDomain: 'public' };
-        }),
-      );
-      for (const appId of extra) this.configFiles[appId] = file ?? '';
     }
   }
 
