@@ -39,7 +39,8 @@ async function workflow(id: string, action: 'pause' | 'resume' | 'terminate'): P
 
 const kindsOf = async (id: string) => (await timeline(id)).map((event) => event.kind);
 
-describe('the watchdog', () => {
+// Each test watches an order of its own: they run side by side (the three waits overlap).
+describe.concurrent('the watchdog', () => {
   it('warns once of an order still waiting for approval near its deadline, and the mark goes when it ends', async () => {
     const customer = uniqueName('Waiting');
     const id = await placeOrder({ customer, items: ['iPhone'], total: 1400 });
