@@ -205,7 +205,7 @@ export class TestStack {
         ports,
         env: this.appEnv(ports.appId),
         configFile: this.configFileOf(ports.appId),
-        sidecar: this.sidecarEnv(ports.appId),
+        sidecar: this.cliSidecar(ports.appId),
       })),
       resourcesDir: this.resourcesDir,
       placement: `127.0.0.1:${this.placementPort}`,
@@ -276,12 +276,14 @@ export class TestStack {
   }
 
   /** A sidecar's own environment: its app's tokens, and on a test stack spans sent soon. */
-  private sidecarEnv(appId: string): { env: Record<string, string>; args: string[] } {
+  private sidecarEnv(appId: string): Record<string, string> {
+    return { ...appTokenEnv(this.credentials, appId), ...(this.zipkinUrl ? SPANS_SOON : {}) };
+  }
+
+  /** The same for the Dapr CLI's sidecar scripts, which also take the run's mTLS settings. */
+  private cliSidecar(appId: string): { env: Record<string, string>; args: string[] } {
     const mtls = sidecarMtls(this.mtls);
-    return {
-      env: { ...appTokenEnv(this.credentials, appId), ...(this.zipkinUrl ? SPANS_SOON : {}), ...mtls.env },
-      args: mtls.args,
-    };
+    return { env: { ...this.sidecarEnv(appId), ...mtls.env }, args: mtls.args };
   }
 
   private get mtls(): Mtls {
@@ -314,7 +316,7 @@ export class TestStack {
         placement: `127.0.0.1:${this.placementPort}`,
         scheduler: `127.0.0.1:${this.schedulerPort}`,
         logLevel: 'warn',
-        env: { ...appTokenEnv(this.credentials, appId), ...(this.zipkinUrl ? SPANS_SOON : {}) },
+        env: this.sidecarEnv(appId),
         mtls: this.mtls,
       },
       { cwd: app.dir, logDir: this.logDir },

@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
+import { READER_COOKIE } from '../../services/notifications/src/readers.ts';
 
 export const apps = () => inject('apps');
 
@@ -49,7 +50,9 @@ function credentialHeaders(appId: string, as: Caller): Record<string, string> {
  * The cookie of a browser that signed in on the page with an approver's token (POST /api/session sets it):
  * the page's API and live stream then show customers' names whole, which most tests compare.
  */
-export const readerCookie = () => ({ cookie: `reader=${encodeURIComponent(credentials().approvers.chris ?? '')}` });
+export const readerCookie = () => ({
+  cookie: `${READER_COOKIE}=${encodeURIComponent(credentials().approvers.chris ?? '')}`,
+});
 
 export async function call<T = Record<string, unknown>>(
   appId: string,

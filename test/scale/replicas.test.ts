@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
+import { READER_COOKIE } from '../../services/notifications/src/readers.ts';
 import { sseReader } from '../../services/notifications/test/sseReader.ts';
 
 const scale = () => inject('scale');
@@ -102,7 +103,7 @@ describe('two replicas of every app', () => {
   it('tell a live page every order, whichever notifications replica stores it', async () => {
     const stop = new AbortController();
     // Signed in as an approver (the page's cookie): the ids come whole, not masked.
-    const reader = `reader=${encodeURIComponent(scale().credentials.approvers.chris ?? '')}`;
+    const reader = `${READER_COOKIE}=${encodeURIComponent(scale().credentials.approvers.chris ?? '')}`;
     const response = await fetch(`${scale().urls.notifications?.[0]}/events`, {
       headers: { accept: 'text/event-stream', cookie: reader },
       signal: stop.signal,

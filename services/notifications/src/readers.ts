@@ -4,6 +4,7 @@
 // EventSource sends too (it can send no Authorization header).
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken } from '#shared/auth.ts';
 import { Unauthorized } from '#shared/errors.ts';
 
 export const READER_COOKIE = 'reader';
@@ -58,7 +59,7 @@ export class Readers implements ReaderCheck {
 
   /** Signs the browser in with the token of its Authorization header: 401 when it may not read. */
   async signIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request);
     if (!token) throw new Unauthorized('signing in needs Authorization: Bearer <approver or admin token>');
     if (!(await this.check(token))) throw new Unauthorized('this token may not read orders');
     reply.header('set-cookie', this.cookie(request, encodeURIComponent(token), SESSION_SECONDS));

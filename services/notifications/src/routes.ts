@@ -94,7 +94,7 @@ export function registerRoutes(app: ServiceApp, { model, live, orders, limits, r
   app.get('/api/orders', reads, async (request) => {
     const { orders: recent } = await model.recent();
     if (await readers.isReader(request)) return { orders: recent };
-    return { orders: recent.map((order) => maskedSummary(order)) };
+    return { orders: recent.map(maskedSummary) };
   });
 
   app.get('/api/orders/:orderId/timeline', { ...reads, schema: { params: OrderParams } }, async (request) => {
