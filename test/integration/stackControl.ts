@@ -16,9 +16,10 @@ export async function serveStackControl(stack: TestStack): Promise<{ url: string
     const [, appId = '', part, action] = PATH.exec(request.url ?? '') ?? [];
     if (request.method !== 'POST' || !part) return response.writeHead(404).end();
     try {
+      const env = JSON.parse((await text(request)) || '{}') as Record<string, string>;
       if (action === 'kill') stack.kill(appId, part as Part);
       else if (part === 'daprd') await stack.startDaprd(appId);
-      else await stack.startProcess(appId);
+      else await stack.startProcess(appId, 0, env);
       response.writeHead(204).end();
     } catch (error) {
       response.writeHead(500).end(String(error));
@@ -29,8 +30,18 @@ export async function serveStackControl(stack: TestStack): Promise<{ url: string
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 
-/** From a test: kills a process of the stack (SIGKILL), or starts it again and waits until it answers. */
-export async function control(appId: string, part: Part, action: Action): Promise<void> {
-  const response = await fetch(`${inject('stackControl')}/${appId}/${part}/${action}`, { method: 'POST' });
+async function text(request: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+/**
+ * From a test: kills a process of the stack (SIGKILL), or starts it again and waits until it answers. `env`
+ * adds to (or overrides) the app's environment for this start; the next start without it drops it.
+ */
+export async function control(appId: string, part: Part, action: Action, env?: Record<string, string>): Promise<void> {
+  const body = env ? JSON.stringify(env) : undefined;
+  const response = await fetch(`${inject('stackControl')}/${appId}/${part}/${action}`, { method: 'POST', body });
   if (response.status !== 204) throw new Error(`${action} ${appId}'s ${part}: ${await response.text()}`);
 }

@@ -14,6 +14,8 @@ export interface ZipkinSpan {
   duration?: number;
   localEndpoint?: { serviceName?: string };
   tags?: Record<string, string>;
+  /** A span's events (OpenTelemetry's), by name and time. */
+  annotations?: { timestamp: number; value: string }[];
 }
 
 export class Trace {
@@ -93,3 +95,24 @@ export const hasAll =
   (...names: string[]) =>
   (trace: Trace) =>
     names.every((name) => trace.named(name).length > 0);
+
+/**
+ * The whole trace, once it stops growing: complete by `complete`, then no new span for `quietMs` (the test
+ * stack's apps and sidecars send theirs every 200 ms), for a test that counts its spans.
+ */
+export async function settledTrace(
+  orderId: string,
+  traceId: string,
+  complete: (trace: Trace) => boolean,
+  quietMs = 1_500,
+): Promise<Trace> {
+  let trace = await orderTrace(orderId, traceId, complete);
+  for (let quietSince = Date.now(); Date.now() - quietSince < quietMs; ) {
+    await sleep(250);
+    const response = await fetch(`${zipkin()}/api/v2/trace/${traceId}`);
+    const spans = (await response.json()) as ZipkinSpan[];
+    if (spans.length !== trace.spans.length) quietSince = Date.now();
+    trace = new Trace(spans);
+  }
+  return trace;
+}

@@ -3,6 +3,7 @@
 // needs, so these few calls are made directly, with undici's `request` over kept-alive connections to
 // the sidecar (a quarter of the CPU of `fetch` per call, and every step of an order makes several).
 import { Agent, type Dispatcher, request } from 'undici';
+import { traceSidecarCall } from './tracing.ts';
 
 export const STATE_STORE = 'statestore';
 export const PUBSUB = 'orders';
@@ -108,14 +109,17 @@ export class DaprHttpClient {
     path: string,
     init: { method: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<Answer> {
-    const { statusCode, headers, body } = await request(`${this.base}${path}`, {
-      method: init.method as Dispatcher.HttpMethod,
-      headers: { ...this.headers, ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      dispatcher: this.dispatcher,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
+    const send = (sent: Record<string, string>) =>
+      request(`${this.base}${path}`, {
+        method: init.method as Dispatcher.HttpMethod,
+        headers: sent,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    const headersOut = { ...this.headers, ...init.headers };
+    const { statusCode, headers, body } = await traceSidecarCall(init.method, `/v1.0${path}`, headersOut, send);
     const etag = headers.etag;
     return {
       status: statusCode,

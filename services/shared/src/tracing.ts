@@ -2,6 +2,7 @@
 // unit tests, OTEL_SDK_DISABLED=true). The SDK itself is started by instrument.ts, preloaded by dapr.yaml.
 import { randomBytes } from 'node:crypto';
 import {
+  type Attributes,
   isSpanContextValid,
   ProxyTracerProvider,
   type SpanContext,
@@ -83,6 +84,77 @@ export function sidecarCallName(method: string, path: string): string {
   if (api === 'publish' && rest[1]) return `publish ${rest[1]}`;
   if (api === 'state') return `state ${method}`;
   return `${api} ${method}`;
+}
+
+/**
+ * How much of the plumbing an order's trace shows. `steps` (the default): the order's story, its steps,
+ * their service calls and notifications; a call to the state store is an event on the span that made it,
+ * and the sidecar is told not to record it. `calls`: every call to the sidecar is a span, in the app and
+ * in the sidecar (docs/architecture.md, "Tracing in the apps").
+ */
+export const TRACE_DETAILS = ['steps', 'calls'] as const;
+export type TraceDetail = (typeof TRACE_DETAILS)[number];
+
+export function traceDetailOf(env: NodeJS.ProcessEnv = process.env): TraceDetail {
+  const value = (env.TRACE_DETAIL ?? '').trim().toLowerCase() || 'steps';
+  if ((TRACE_DETAILS as readonly string[]).includes(value)) return value as TraceDetail;
+  throw new Error(`TRACE_DETAIL is "${env.TRACE_DETAIL}": it must be "steps" (the default) or "calls"`);
+}
+
+const SIDECAR_TRACING = Symbol.for('dapr-orders.sidecarTracing');
+const slots = globalThis as Record<symbol, unknown>;
+
+/** Set by instrument.ts, read by every copy of this module (see `spanIds`): unset while tracing is off. */
+export function setTraceDetail(detail: TraceDetail): void {
+  slots[SIDECAR_TRACING] = detail;
+}
+export const traceDetail = (): TraceDetail | undefined => slots[SIDECAR_TRACING] as TraceDetail | undefined;
+
+/** A `traceparent` that says "not sampled": in the current trace when there is one, else in a new one. */
+export function unsampledTraceparent(parent: SpanContext | undefined = trace.getActiveSpan()?.spanContext()): string {
+  const valid = parent && isSpanContextValid(parent);
+  return toTraceparent({
+    traceId: valid ? parent.traceId : spanIds.generateTraceId(),
+    spanId: valid ? parent.spanId : spanIds.generateSpanId(),
+    traceFlags: TraceFlags.NONE,
+  });
+}
+
+/**
+ * A call to the sidecar at the `steps` detail (at `calls`, undici's instrumentation makes it a span). A
+ * service invocation or a publish carries the current span as its parent, so the sidecar's spans hang
+ * under the step that made it; a state call carries "not sampled", so the sidecar records nothing, and
+ * becomes an event on the current span (`state GET: 200 in 2 ms`). Without a current span, nothing is sampled.
+ */
+export async function traceSidecarCall<T extends { statusCode: number }>(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  call: (headers: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  if (traceDetail() !== 'steps') return call(headers);
+  const span = trace.getActiveSpan();
+  const current = span?.spanContext();
+  const name = sidecarCallName(method, path);
+  const plumbing = name.startsWith('state ');
+  const sampled = current && isSpanContextValid(current) && current.traceFlags & TraceFlags.SAMPLED;
+  const traceparent = sampled && !plumbing ? toTraceparent(current) : unsampledTraceparent(current);
+  if (!plumbing || !span?.isRecording()) return call({ ...headers, traceparent });
+  // Zipkin shows an event's name and time only: the name says what came of it, the time when it began.
+  const startedAt = Date.now();
+  const started = performance.now();
+  const note = (outcome: string, attributes: Attributes) => {
+    const ms = Math.round(performance.now() - started);
+    span.addEvent(`${name}: ${outcome} in ${ms} ms`, { ...attributes, 'duration.ms': ms }, startedAt);
+  };
+  try {
+    const answer = await call({ ...headers, traceparent });
+    note(String(answer.statusCode), { 'http.response.status_code': answer.statusCode });
+    return answer;
+  } catch (error) {
+    note('failed', { 'error.message': (error as Error).message });
+    throw error;
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import type { OrderConfig } from '../config.ts';
 import { DaprWorkflowGateway, type WorkflowGateway } from '../engine.ts';
 import { createActivities } from '../workflow/activities.ts';
 import {
-  inSpan,
+  inDetailSpan,
   traceActivity,
   traceContextInterceptor,
   traceWorkflow,
@@ -64,9 +64,13 @@ export default fp<EnginePluginOptions>(
     // Each step's notifications also go into the order index (and the last one into the archive), beside
     // their publish.
     const onNotification = (notification: Notification) =>
-      inSpan('order index', { 'order.id': notification.orderId, 'notification.kind': notification.kind }, async () => {
-        await Promise.all([app.orderIndex.record(notification), app.orderArchive.record(notification)]);
-      });
+      inDetailSpan(
+        'order index',
+        { 'order.id': notification.orderId, 'notification.kind': notification.kind },
+        async () => {
+          await Promise.all([app.orderIndex.record(notification), app.orderArchive.record(notification)]);
+        },
+      );
     for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar, onNotification }))) {
       runtime.registerActivityWithName(name, traceActivity(name, activity));
     }
