@@ -111,7 +111,7 @@ describe('deploy/kubernetes', () => {
     const listed = new Set<string>();
     for (const { file, doc } of kustomizations) {
       const dir = dirname(file);
-      for (const entry of [...(doc.resources ?? []), ...(doc.patches ?? []).map((patch: Doc) => patch.path)]) {
+      for (const entry of [...(doc.resources ?? []), ...(doc.patches ?? []).flatMap((patch: Doc) => patch.path ?? [])]) {
         const target = join(dir, entry);
         expect(existsSync(join(here, target)), `${file}: ${entry}`).toBe(true);
         if (statSync(join(here, target)).isDirectory()) {
@@ -234,6 +234,31 @@ describe('deploy/kubernetes', () => {
     const budgets = ofKind('PodDisruptionBudget').map((m) => m.doc.spec);
     expect(budgets).toHaveLength(deployments.size);
     for (const budget of budgets) expect(budget.minAvailable).toBe(1);
+  });
+
+  it('samples the same share of orders in the apps and their sidecars in production, and every order in the base', () => {
+    const [production] = ofKind('Kustomization', inProduction).map((m) => m.doc);
+    const patchOf = (kind: string) =>
+      parse(production.patches.find((p: Doc) => p.target?.kind === kind)?.patch ?? '[]') as Doc[];
+    const [rate] = patchOf('Configuration').filter((op) => op.path === '/spec/tracing/samplingRate');
+    const env = new Map(
+      patchOf('Deployment')
+        .filter((op) => op.op === 'add' && op.path === '/spec/template/spec/containers/0/env/-')
+        .map((op) => [op.value.name, op.value.value]),
+    );
+    expect(rate?.value).toBe('0.1');
+    expect(env.get('OTEL_TRACES_SAMPLER')).toBe('parentbased_traceidratio');
+    expect(env.get('OTEL_TRACES_SAMPLER_ARG')).toBe(rate?.value);
+    // The paths the patches write to exist in every base Configuration and Deployment.
+    for (const { doc } of ofKind('Configuration', (m) => !inProduction(m)))
+      expect(doc.spec.tracing.samplingRate).toBe('1');
+    for (const [appId, { doc }] of deployments) {
+      expect(Array.isArray(doc.spec.template.spec.containers[0].env), appId).toBe(true);
+      expect(
+        doc.spec.template.spec.containers[0].env.map((e: Doc) => e.name),
+        appId,
+      ).not.toContain('OTEL_TRACES_SAMPLER');
+    }
   });
 
   it('scopes every component to app ids of dapr.yaml, as components/*.yaml does', () => {
