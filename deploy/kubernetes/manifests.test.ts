@@ -111,7 +111,10 @@ describe('deploy/kubernetes', () => {
     const listed = new Set<string>();
     for (const { file, doc } of kustomizations) {
       const dir = dirname(file);
-      for (const entry of [...(doc.resources ?? []), ...(doc.patches ?? []).flatMap((patch: Doc) => patch.path ?? [])]) {
+      for (const entry of [
+        ...(doc.resources ?? []),
+        ...(doc.patches ?? []).flatMap((patch: Doc) => patch.path ?? []),
+      ]) {
         const target = join(dir, entry);
         expect(existsSync(join(here, target)), `${file}: ${entry}`).toBe(true);
         if (statSync(join(here, target)).isDirectory()) {
