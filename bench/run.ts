@@ -15,6 +15,7 @@ import { repoRoot } from '../scripts/lib/runtime.ts';
 import { type AppEndpoints, TestStack } from '../scripts/lib/stack.ts';
 import { formatDuration, info, main, ScriptError, step } from '../scripts/lib/ui.ts';
 import { FLOOR_APP_ID, ORDER_STEPS } from './floor.ts';
+import { floorWorkerArgs } from './floorLaunch.ts';
 import { type PhaseKind, type PhaseResult, type PhaseSpec, type Progress, runPhase } from './load.ts';
 import { type BenchOptions, benchOptions } from './options.ts';
 import {
@@ -162,25 +163,21 @@ class BenchRun {
     await step('starting a private stack (Redis, placement, scheduler, 5 × daprd + app)', () => stack.start());
     if (this.abort.signal.aborted) throw new ScriptError('interrupted');
     const floorSidecar = await step('starting the floor: its own sidecar and a worker', async () => {
-      const endpoints = await stack.startSidecar(FLOOR_APP_ID);
+      const args = await floorWorkerArgs();
+      const endpoints = await stack.startSidecar(FLOOR_APP_ID, true);
       const token = sidecarToken(stack, FLOOR_APP_ID);
-      this.floorWorker = new Service(
-        FLOOR_APP_ID,
-        process.execPath,
-        ['--import', 'tsx', join(repoRoot, 'bench', 'floor.ts')],
-        join(stack.logDir, `${FLOOR_APP_ID}.log`),
-        {
-          cwd: repoRoot,
-          env: {
-            ...process.env,
-            DAPR_HOST: '127.0.0.1',
-            DAPR_HTTP_PORT: String(endpoints.daprHttpPort),
-            DAPR_GRPC_PORT: String(endpoints.daprGrpcPort),
-            ...(token ? { DAPR_API_TOKEN: token } : {}),
-            ...settings.appEnv[FLOOR_APP_ID],
-          },
+      this.floorWorker = new Service(FLOOR_APP_ID, process.execPath, args, join(stack.logDir, `${FLOOR_APP_ID}.log`), {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          DAPR_HOST: '127.0.0.1',
+          APP_PORT: String(endpoints.appPort),
+          DAPR_HTTP_PORT: String(endpoints.daprHttpPort),
+          DAPR_GRPC_PORT: String(endpoints.daprGrpcPort),
+          ...(token ? { DAPR_API_TOKEN: token } : {}),
+          ...settings.appEnv[FLOOR_APP_ID],
         },
-      );
+      });
       return endpoints;
     });
     info(`  logs in ${stack.logDir}${settings.keepLogs ? ' (kept)' : ' (removed at the end; --keep-logs keeps them)'}`);
