@@ -11,7 +11,8 @@ import { ORDER_STEPS } from './floor.ts';
 import type { BenchResult, Settings } from './report.ts';
 
 const STOCK = 'milk=1000000,bread=1000000,apples=1000000,oranges=1000000,iPhone=1000000';
-const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
+/** The five apps of dapr.yaml. */
+export const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
 
 /** What every order of the benchmark asks for. */
 export const BENCH_ORDER = { customer: 'Bench', items: ['milk'], total: 12.5 };

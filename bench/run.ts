@@ -56,7 +56,6 @@ async function standardRun(settings: BenchOptions): Promise<void> {
     env: appEnvironmentFor(settings),
     extraApps: [FLOOR_APP_ID],
     keepLogs: settings.keepLogs,
-    tracing: settings.tracing,
   });
   const abort = new AbortController();
   const run = new BenchRun(stack, settings, abort.signal);
@@ -97,5 +96,6 @@ async function standardRun(settings: BenchOptions): Promise<void> {
 
 main(async () => {
   const settings = benchOptions();
-  await standardRun(settings);
+  if (settings.tracing) await (await import('./tracing.ts')).tracingRun(settings);
+  else await standardRun(settings);
 });
