@@ -91,8 +91,8 @@ export function tracingTargets(
 }
 
 const ROW_HEADER = ['orders', 'in flight', 'rounds', 'done', 'errors', 'p50', 'p99', 'per s', 'stack CPU ms per order'];
-const spreadCell = (spread: Spread | undefined, unit = '', round = (value: number) => value) =>
-  spread ? `${round(spread.median)}${unit}${range(spread, Math.round)}` : '–';
+const spreadCell = (spread: Spread | undefined, unit = '', format: (value: number) => number = (value) => value) =>
+  spread ? `${format(spread.median)}${unit}${range(spread, format)}` : '–';
 const row = (label: string, s: PhaseSummary) => [
   label,
   String(s.concurrency),
@@ -106,8 +106,9 @@ const row = (label: string, s: PhaseSummary) => [
 ];
 
 const mdRow = (cells: string[]) => `| ${cells.join(' | ')} |`;
-const mdTable = (header: string[], rows: string[][]) =>
-  [mdRow(header), mdRow(header.map((_, i) => (i === 0 ? '---' : '--:'))), ...rows.map(mdRow)].join('\n');
+/** Columns right-aligned but the first `left`. */
+const mdTable = (header: string[], rows: string[][], left = 1) =>
+  [mdRow(header), mdRow(header.map((_, i) => (i < left ? '---' : '--:'))), ...rows.map(mdRow)].join('\n');
 
 /** The rows of both stacks' orders under load. */
 function rows(result: TracingResult): string[][] {
@@ -134,6 +135,7 @@ function traceLines(trace: TraceCheck): string[] {
     mdTable(
       ['service', 'span', 'count'],
       trace.byName.map((entry) => [entry.service, `\`${entry.name}\``, String(entry.count)]),
+      2,
     ),
   ];
 }
