@@ -3,6 +3,7 @@
 // their own sidecar: the difference to an order is what the order's own work costs (docs/architecture.md,
 // "The benchmark").
 
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type WorkflowActivityContext, type WorkflowContext, WorkflowRuntime } from '@dapr/dapr';
 import { DaprHttpClient } from '#shared/dapr.ts';
@@ -85,11 +86,29 @@ function orderStepCalls(dapr: DaprHttpClient) {
   };
 }
 
+/**
+ * The app port its sidecar has, as the apps' sidecars have theirs: GET /healthz answers, nothing else does
+ * (the sidecar asks for /dapr/config and /dapr/subscribe at start; a 404 says there are none).
+ */
+function listenOnAppPort(port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    const healthz = request.method === 'GET' && request.url === '/healthz';
+    response.writeHead(healthz ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(healthz ? '{"status":"ok"}' : '{}');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
 async function main(): Promise<void> {
   const host = process.env.DAPR_HOST ?? '127.0.0.1';
   const httpPort = Number(process.env.DAPR_HTTP_PORT);
   const grpcPort = process.env.DAPR_GRPC_PORT;
   if (!httpPort || !grpcPort) throw new Error('DAPR_HTTP_PORT and DAPR_GRPC_PORT must be set');
+  const appPort = Number(process.env.APP_PORT ?? 0);
+  const server = appPort ? await listenOnAppPort(appPort) : undefined;
   // The SDK's worker gives up for good when its very first connection fails: only start it once the
   // sidecar answers.
   await waitForSidecar(host, httpPort);
@@ -118,6 +137,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     // Drains what is in flight (the SDK waits up to 30 s); the caller kills us after its grace period.
+    server?.close();
     runtime.stop().then(
       () => process.exit(0),
       () => process.exit(0),

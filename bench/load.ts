@@ -17,6 +17,8 @@ export interface PhaseSpec {
   maxCount: number;
   /** Counted, but left out of the results (warm-up). */
   warmUp?: boolean;
+  /** Which round of the run it belongs to, from 1 (0: the warm-up before the rounds). */
+  round: number;
 }
 
 export interface PhaseResult {
@@ -24,6 +26,7 @@ export interface PhaseResult {
   kind: PhaseKind;
   concurrency: number;
   warmUp: boolean;
+  round: number;
   /** Wall time from the first start to the last completion, in seconds. */
   seconds: number;
   completed: number;
@@ -56,7 +59,7 @@ const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 
 
 export async function runPhase(
   spec: PhaseSpec,
-  one: (index: number) => Promise<void>,
+  one: (index: number) => Promise<unknown>,
   options: {
     signal: AbortSignal;
     onProgress: (progress: Progress) => void;
@@ -129,6 +132,7 @@ export async function runPhase(
     kind: spec.kind,
     concurrency: spec.concurrency,
     warmUp: spec.warmUp ?? false,
+    round: spec.round,
     seconds: round(seconds),
     completed: latencies.length,
     errors,

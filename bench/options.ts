@@ -2,11 +2,17 @@
 // starts: a duration or count out of its range stops the run at once, naming the option, rather than after
 // minutes of building a stack. The settings go into the report; the rest only say how the run runs.
 
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import ms from 'ms';
-import { ScriptError } from '../scripts/lib/ui.ts';
+import { repoRoot } from '../scripts/lib/runtime.ts';
+import { info, ScriptError } from '../scripts/lib/ui.ts';
 import { ORDER_STEPS } from './floor.ts';
-import type { Settings } from './report.ts';
+import type { BenchResult, Settings } from './report.ts';
+
+const STOCK = 'milk=1000000,bread=1000000,apples=1000000,oranges=1000000,iPhone=1000000';
+/** The five apps of dapr.yaml. */
+export const APP_IDS = ['orderprocessing', 'notifications', 'inventory', 'payments', 'shipping'];
 
 /** What every order of the benchmark asks for. */
 export const BENCH_ORDER = { customer: 'Bench', items: ['milk'], total: 12.5 };
@@ -64,6 +70,7 @@ export function benchOptions(): BenchOptions {
       'results-dir': { type: 'string' },
       'app-env': { type: 'string', multiple: true },
       tracing: { type: 'boolean' },
+      rounds: { type: 'string' },
     },
   });
   const env = process.env;
@@ -73,11 +80,9 @@ export function benchOptions(): BenchOptions {
   const timeoutSeconds = seconds(values.timeout ?? env.BENCH_TIMEOUT ?? '30s', 'timeout');
   if (timeoutSeconds < 1 || timeoutSeconds > 300) throw new ScriptError('timeout: from 1 s to 5 min');
   return {
-    stack: `its own private stack on free loopback ports (scripts/lib/stack.ts), ${
-      tracing
-        ? 'tracing on: every span sampled, by the sidecars and the apps, into a private Zipkin'
-        : 'tracing off (sampling 0, OTEL_SDK_DISABLED)'
-    }`,
+    stack: tracing
+      ? 'two private stacks on free loopback ports (scripts/lib/stack.ts), one tracing every order (every span sampled, by the sidecars and the apps, into its own Zipkin), one with tracing off'
+      : 'its own private stack on free loopback ports (scripts/lib/stack.ts), tracing off (sampling 0, OTEL_SDK_DISABLED)',
     tracing,
     concurrency: integer(values.concurrency ?? env.BENCH_CONCURRENCY ?? '30', 'concurrency', 1, 500),
     durationSeconds,
@@ -85,6 +90,7 @@ export function benchOptions(): BenchOptions {
     latencySeconds: 15,
     warmUpCount: integer(values['warmup-count'] ?? env.BENCH_WARMUP_COUNT ?? '50', 'warm-up count', 0, 1000),
     warmUpSeconds: 10,
+    rounds: integer(values.rounds ?? env.BENCH_ROUNDS ?? '3', 'rounds', 1, 9),
     timeoutSeconds,
     floorSteps: integer(values['floor-steps'] ?? env.BENCH_FLOOR_STEPS ?? String(ORDER_STEPS), 'floor steps', 1, 100),
     order: BENCH_ORDER,
@@ -94,4 +100,34 @@ export function benchOptions(): BenchOptions {
     readme: !(values['no-readme'] ?? env.BENCH_NO_README === '1'),
     resultsDir: values['results-dir'] ?? env.BENCH_RESULTS_DIR,
   };
+}
+
+/** The apps' environment: stock for any run, a quiet orderprocessing, the experiment's own, CPU profiles. */
+export function appEnvironmentFor(settings: BenchOptions): Record<string, Record<string, string>> {
+  const appEnv: Record<string, Record<string, string>> = {
+    inventory: { INVENTORY_STOCK: STOCK },
+    orderprocessing: { LOG_LEVEL: 'warn', RATE_LIMIT_ORDERS_PER_MINUTE: '10000000' },
+  };
+  for (const [appId, entries] of Object.entries(settings.appEnv)) appEnv[appId] = { ...appEnv[appId], ...entries };
+  if (settings.cpuProfDir) {
+    const dir = resolve(settings.cpuProfDir);
+    const preload = join(repoRoot, 'bench', 'cpu-profile.mjs');
+    for (const appId of APP_IDS) {
+      const given = appEnv[appId]?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+      appEnv[appId] = {
+        ...appEnv[appId],
+        NODE_OPTIONS: `${given} --import=${preload}`.trim(),
+        BENCH_CPU_PROF_DIR: dir,
+        BENCH_CPU_PROF_NAME: appId,
+      };
+    }
+    info(`V8 CPU profiles of the five apps go to ${dir} (written when they stop)`);
+  }
+  return appEnv;
+}
+
+/** The settings a report keeps: how the run ran, not where it wrote. */
+export function reportedSettings(settings: BenchOptions): BenchResult['settings'] {
+  const { keepLogs: _k, cpuProfDir: _c, readme: _r, resultsDir: _d, ...rest } = settings;
+  return rest;
 }

@@ -10,11 +10,10 @@ import { type Agent, request } from 'undici';
 import { quietClient } from '#shared/daprSdk.ts';
 import { info } from '../scripts/lib/ui.ts';
 import { CALLS_WORKFLOW, FLOOR_WORKFLOW, type FloorInput } from './floor.ts';
-import type { PhaseKind } from './load.ts';
 import { BENCH_ORDER } from './options.ts';
 
 /** One item of a workload, by its index in the phase. */
-export type Workload = (index: number) => Promise<void>;
+export type Workload = (index: number) => Promise<unknown>;
 
 /** A workflow client of the sidecar on `port`, silenced: the SDK's client logs every call at INFO on the console. */
 export function quietWorkflowClient(port: number, token: string | undefined): DaprWorkflowClient {
@@ -40,19 +39,16 @@ async function completed(client: DaprWorkflowClient, id: string, timeoutSeconds:
   if (output.success !== true) throw new Error(`completed without success: ${output.message ?? '?'}`);
 }
 
-export interface WorkloadTargets {
-  /** The floor's sidecar, and orderprocessing's. */
+/** Where the floor's two workloads run: its worker's sidecar. */
+export interface FloorTargets {
   floorClient: DaprWorkflowClient;
-  orderClient: DaprWorkflowClient;
-  ordersUrl: string;
-  /** Kept-alive connections for the orders' POSTs. */
-  keptAlive: Agent;
   floorSteps: number;
   timeoutSeconds: number;
 }
 
-export function workloads(targets: WorkloadTargets): Record<PhaseKind, Workload> {
-  const { floorClient, orderClient, timeoutSeconds } = targets;
+/** The floor and the floor plus an order's Dapr calls, each a workflow on the floor's worker. */
+export function floorWorkloads(targets: FloorTargets): Record<'floor' | 'calls', Workload> {
+  const { floorClient, timeoutSeconds } = targets;
   const runId = randomBytes(3).toString('hex');
   const onFloorWorker =
     (workflow: string): Workload =>
@@ -66,10 +62,25 @@ export function workloads(targets: WorkloadTargets): Record<PhaseKind, Workload>
       await floorClient.scheduleNewWorkflow(workflow, input, id);
       await completed(floorClient, id, timeoutSeconds);
     };
+  return { floor: onFloorWorker(FLOOR_WORKFLOW), calls: onFloorWorker(CALLS_WORKFLOW) };
+}
+
+/** Where orders go: orderprocessing's API, and its sidecar to watch them complete. */
+export interface OrderTargets {
+  orderClient: DaprWorkflowClient;
+  ordersUrl: string;
+  /** Kept-alive connections for the orders' POSTs. */
+  keptAlive: Agent;
+  timeoutSeconds: number;
+}
+
+/** Places the benchmark's order (`BENCH_ORDER`, auto-approved) and resolves to its id once it is COMPLETED. */
+export function orderWorkload(targets: OrderTargets): (index: number) => Promise<string> {
+  const { orderClient, timeoutSeconds } = targets;
   // undici's `request` over kept-alive connections, not `fetch`: the load generator shares the two cores
   // with the stack, and `fetch` cost it about 1.5 ms of CPU per order (its profile, 20 s at 30 in flight).
   const orderBody = JSON.stringify(BENCH_ORDER);
-  const orders: Workload = async () => {
+  return async () => {
     const response = await request(targets.ordersUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -83,16 +94,17 @@ export function workloads(targets: WorkloadTargets): Record<PhaseKind, Workload>
       throw new Error(`POST /orders answered ${response.statusCode}${body.message ? `: ${body.message}` : ''}`);
     }
     await completed(orderClient, body.id, timeoutSeconds);
+    return body.id;
   };
-  return { floor: onFloorWorker(FLOOR_WORKFLOW), calls: onFloorWorker(CALLS_WORKFLOW), orders };
 }
 
 /** The first item may meet a sidecar or worker still settling: it is tried again for a minute. */
-export async function firstSucceeds(what: string, one: () => Promise<void>, signal: AbortSignal): Promise<void> {
+export async function firstSucceeds(what: string, one: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      return await one();
+      await one();
+      return;
     } catch (error) {
       if (Date.now() > deadline || signal.aborted) throw error;
       info(`  … ${what}: ${(error as Error).message}; trying again`);

@@ -64,6 +64,8 @@ interface Replica {
   process?: Service;
   /** An extra app: a sidecar without an app port, its app is the caller's business. */
   sidecarOnly?: boolean;
+  /** An extra app's sidecar that has an app port all the same (`startSidecar`'s `withAppPort`). */
+  appPortKept?: boolean;
 }
 
 /**
@@ -264,7 +266,8 @@ export class TestStack {
       } catch (error) {
         if (attempt >= 3) throw error;
         await Promise.all([running.process?.stop(2_000), running.daprd?.stop(2_000)]);
-        running.ports = { ...(await this.freshPorts(appId)), ...(running.sidecarOnly ? { appPort: 0 } : {}) };
+        const noAppPort = running.sidecarOnly && !running.appPortKept;
+        running.ports = { ...(await this.freshPorts(appId)), ...(noAppPort ? { appPort: 0 } : {}) };
       }
     }
   }
@@ -309,7 +312,7 @@ export class TestStack {
     running.daprd = await startDaprd(
       `${running.name}-daprd`,
       appId,
-      { ...ports, appPort: running.sidecarOnly ? 0 : ports.appPort },
+      { ...ports, appPort: running.sidecarOnly && !running.appPortKept ? 0 : ports.appPort },
       {
         resourcesPath: this.resourcesDir,
         configFile: this.configFileOf(appId),
@@ -369,9 +372,10 @@ export class TestStack {
   /**
    * Starts the sidecar of one of `extraApps`, with the same flags as the others (placement, scheduler,
    * components, configuration) but no app port: its app talks to it over gRPC only, e.g. a workflow
-   * worker. It is stopped with the stack.
+   * worker. With `withAppPort` it also gets a free app port (in the endpoints) and the apps' app protocol,
+   * as theirs do, for an app the caller starts listening there. It is stopped with the stack.
    */
-  async startSidecar(appId: string): Promise<AppEndpoints> {
+  async startSidecar(appId: string, withAppPort = false): Promise<AppEndpoints> {
     if (!this.options.extraApps?.includes(appId)) throw new Error(`${appId} is not one of the stack's extraApps`);
     const configFile = this.configFileOf(appId);
     const app: DaprApp = {
@@ -383,8 +387,9 @@ export class TestStack {
       command: [],
       configFile,
     };
-    const ports = { ...(await this.freshPorts(appId)), appPort: 0 };
-    this.apps.set(appId, [{ app, name: appId, ports, sidecarOnly: true }]);
+    const fresh = await this.freshPorts(appId);
+    const ports = withAppPort ? fresh : { ...fresh, appPort: 0 };
+    this.apps.set(appId, [{ app, name: appId, ports, sidecarOnly: true, appPortKept: withAppPort }]);
     await this.startFirstTime(appId, 0);
     return this.endpoints(appId);
   }
