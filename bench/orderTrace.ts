@@ -91,7 +91,8 @@ export async function traceIdOf(orderprocessingUrl: string, orderId: string): Pr
 export async function checkOrderTrace(
   where: { zipkinUrl: string; orderprocessingUrl: string },
   orderId: string,
-  options: StableOptions = { quietMs: 3_000, everyMs: 500, timeoutMs: 60_000 },
+  // Longer than a batch: the traced stack sends spans every 5 s, as by default (OTEL_BSP_SCHEDULE_DELAY).
+  options: StableOptions = { quietMs: 6_000, everyMs: 500, timeoutMs: 60_000 },
 ): Promise<TraceCheck> {
   const began = Date.now();
   const traceId = await traceIdOf(where.orderprocessingUrl, orderId);

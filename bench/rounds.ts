@@ -21,15 +21,16 @@ export function rotated<T>(list: readonly T[], by: number): T[] {
   return [...list.slice(start), ...list.slice(0, start)];
 }
 
-/** The middle value (the mean of the two middle ones for an even count); 0 for none. */
-export function median(values: number[]): number {
+/** The middle value (the mean of the two middle ones for an even count), unrounded; 0 for none. */
+export function middle(values: number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const value =
-    sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-  return Math.round(value * 10) / 10;
+  const at = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[at] ?? 0) : ((sorted[at - 1] ?? 0) + (sorted[at] ?? 0)) / 2;
 }
+
+/** The median to one decimal, as the report shows rates and times. */
+export const median = (values: number[]): number => Math.round(middle(values) * 10) / 10;
 
 /** A figure over the rounds: its median, and the lowest and highest round. */
 export interface Spread {

@@ -42,7 +42,15 @@ describe('tracingTargets', () => {
   it('wants every order traced to keep 0.8 × the rate without tracing', () => {
     expect(judged(40, 50)[0]?.pass).toBe(true);
     expect(judged(39.9, 50)[0]?.pass).toBe(false);
-    expect(judged(40, 50)[0]?.measured).toBe('40/s ÷ 50/s = 0.80 ×');
+    expect(judged(40, 50)[0]?.measured).toBe('0.80 ×, the median of the rounds; medians 40/s ÷ 50/s = 0.80 ×');
+  });
+
+  it("judges the median of the rounds' own ratios when there are rounds, not the ratio of the medians", () => {
+    const rounds = (roundRatios: number[]) =>
+      tracingTargets({ traced: measure(40), untraced: measure(50), roundRatios, trace: undefined, settings })[0];
+    expect(rounds([0.77, 0.92, 0.67])).toMatchObject({ pass: false });
+    expect(rounds([0.77, 0.92, 0.67])?.measured).toMatch(/^0\.77 ×, the median of the rounds \(0\.67–0\.92\)/);
+    expect(rounds([0.81, 0.79, 0.85])).toMatchObject({ pass: true });
   });
 
   it('wants at most 40 spans in a whole trace, from all five apps', () => {

@@ -79,7 +79,7 @@ export async function tracingRun(settings: BenchOptions): Promise<void> {
   const abort = new AbortController();
   const runs: Record<Side, BenchRun> = {
     traced: new BenchRun(
-      new TestStack({ env, keepLogs: settings.keepLogs, tracing: true }),
+      new TestStack({ env, keepLogs: settings.keepLogs, tracing: true, spansSoon: false }),
       settings,
       abort.signal,
       'the traced stack',
