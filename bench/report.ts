@@ -4,7 +4,7 @@
 
 import { ORDER_SERVICES } from './floor.ts';
 import type { PhaseKind, PhaseResult } from './load.ts';
-import { type Machine, replaceReadmeSection, runLine, writeResultFiles } from './results.ts';
+import { type RunRecord, replaceReadmeSection, runLine, writeResultFiles } from './results.ts';
 import { median, type PhaseSummary, type Spread, stackCpuMsPerItem } from './rounds.ts';
 import type { PhaseUsage } from './rss.ts';
 import { bestCase, range, type Target } from './targets.ts';
@@ -28,13 +28,7 @@ export interface Settings {
   tracing: boolean;
 }
 
-export interface BenchResult {
-  startedAt: string;
-  finishedAt: string;
-  complete: boolean;
-  machine: Machine;
-  versions: Record<string, string>;
-  settings: Settings;
+export interface BenchResult extends RunRecord<Settings> {
   /** Every phase, each round's apart, in the order they ran. */
   phases: PhaseResult[];
   usage: PhaseUsage[];

@@ -17,6 +17,25 @@ export interface Machine {
   loadAverageAfter: number[];
 }
 
+/** What every result file opens with: when and where it ran, on what, with which settings. */
+export interface RunRecord<S> {
+  startedAt: string;
+  finishedAt: string;
+  /** False when the run was stopped before its end (Ctrl+C): the figures are partial. */
+  complete: boolean;
+  machine: Machine;
+  versions: Record<string, string>;
+  settings: S;
+}
+
+/** The record of a run that is over now (or was stopped). */
+export function finishedRun<S>(
+  started: Omit<RunRecord<S>, 'finishedAt' | 'complete'>,
+  stopped: AbortSignal,
+): RunRecord<S> {
+  return { ...started, finishedAt: new Date().toISOString(), complete: !stopped.aborted };
+}
+
 export const RESULTS_DIR = join(repoRoot, 'bench', 'results');
 const README = join(repoRoot, 'README.md');
 export const README_START = '<!-- bench:start -->';

@@ -3,6 +3,7 @@
 // the targets judge are each the median of the rounds, reported with their spread (min–max) across them.
 
 import type { PhaseKind, PhaseResult, PhaseSpec } from './load.ts';
+import type { Settings } from './report.ts';
 import type { PhaseUsage } from './rss.ts';
 
 /** The first round's order; each later round starts one further along (orders, calls, floor; calls, …). */
@@ -44,15 +45,10 @@ export function spreadOf(values: number[]): Spread {
 }
 
 /** What the plan needs of the settings. */
-export interface PlanSettings {
-  concurrency: number;
-  durationSeconds: number;
-  latencyCount: number;
-  latencySeconds: number;
-  warmUpCount: number;
-  warmUpSeconds: number;
-  rounds: number;
-}
+export type PlanSettings = Pick<
+  Settings,
+  'concurrency' | 'durationSeconds' | 'latencyCount' | 'latencySeconds' | 'warmUpCount' | 'warmUpSeconds' | 'rounds'
+>;
 
 /**
  * The phases in the order they run: each workload's warm-up once, then `rounds` rounds, each running every

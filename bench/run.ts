@@ -14,7 +14,7 @@ import { FLOOR_APP_ID, ORDER_STEPS } from './floor.ts';
 import type { PhaseKind, PhaseResult } from './load.ts';
 import { appEnvironmentFor, type BenchOptions, benchOptions, reportedSettings } from './options.ts';
 import { type BenchResult, textTable, updateReadme, writeResults } from './report.ts';
-import { loadAverage, machine, versions } from './results.ts';
+import { finishedRun, loadAverage, machine, versions } from './results.ts';
 import { longestSeconds, phasePlan, summarize } from './rounds.ts';
 import { targets } from './targets.ts';
 import type { Workload } from './workloads.ts';
@@ -73,12 +73,10 @@ async function standardRun(settings: BenchOptions): Promise<void> {
     const stackProcesses = run.stackProcesses();
     const summaries = summarize(phases, usage, stackProcesses);
     const result: BenchResult = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      complete: !abort.signal.aborted,
-      machine: box,
-      versions: runVersions,
-      settings: reportedSettings(settings),
+      ...finishedRun(
+        { startedAt, machine: box, versions: runVersions, settings: reportedSettings(settings) },
+        abort.signal,
+      ),
       phases,
       usage,
       peakMiB,

@@ -6,7 +6,7 @@ import type { PhaseResult } from './load.ts';
 import { APP_IDS } from './options.ts';
 import type { TraceCheck } from './orderTrace.ts';
 import type { Settings } from './report.ts';
-import { type Machine, runLine, writeResultFiles } from './results.ts';
+import { type RunRecord, runLine, writeResultFiles } from './results.ts';
 import { middle, type PhaseSummary, type Spread, spreadOf } from './rounds.ts';
 import type { PhaseUsage } from './rss.ts';
 import type { Target } from './targets.ts';
@@ -23,13 +23,7 @@ export interface StackMeasure {
   underLoad: PhaseSummary | undefined;
 }
 
-export interface TracingResult {
-  startedAt: string;
-  finishedAt: string;
-  complete: boolean;
-  machine: Machine;
-  versions: Record<string, string>;
-  settings: Settings;
+export interface TracingResult extends RunRecord<Settings> {
   traced: StackMeasure;
   untraced: StackMeasure;
   /** Traced ÷ untraced orders/s in each round (the two phases of a round ran one after the other). */

@@ -11,7 +11,7 @@ import { BenchRun, handleSignals } from './benchRun.ts';
 import type { PhaseResult, PhaseSpec } from './load.ts';
 import { appEnvironmentFor, type BenchOptions, reportedSettings } from './options.ts';
 import { checkOrderTrace } from './orderTrace.ts';
-import { loadAverage, machine, versions } from './results.ts';
+import { finishedRun, loadAverage, machine, versions } from './results.ts';
 import { longestSeconds, MAX_ITEMS_PER_PHASE, summarize } from './rounds.ts';
 import {
   roundRatios,
@@ -119,12 +119,10 @@ export async function tracingRun(settings: BenchOptions): Promise<void> {
     }
     box.loadAverageAfter = loadAverage();
     const partial = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      complete: !abort.signal.aborted,
-      machine: box,
-      versions: runVersions,
-      settings: reportedSettings(settings),
+      ...finishedRun(
+        { startedAt, machine: box, versions: runVersions, settings: reportedSettings(settings) },
+        abort.signal,
+      ),
       traced: measureOf(runs.traced, phases.traced, settings.concurrency),
       untraced: measureOf(runs.untraced, phases.untraced, settings.concurrency),
       roundRatios: roundRatios(phases.traced, phases.untraced),
