@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EtagMismatch } from '#shared/dapr.ts';
 import { GroupCommit } from '#shared/lanes.ts';
 import { ITEM_NAMES, type ItemName, type ReleaseResult, type ReserveResult } from '#shared/messages.ts';
-import type { StateClient } from '#shared/state.ts';
+import { createIfAbsent, type StateClient } from '#shared/state.ts';
 
 export type StockCounts = Record<ItemName, number>;
 
@@ -233,6 +233,8 @@ export class Stock {
   /** The order's record moves to `reservation` unless it is there already, or further. */
   private async record(reservation: Reservation): Promise<void> {
     const key = reservationKey(reservation.orderId);
+    // An order's first outcome usually finds no record: one create-only write, no read before it.
+    if (rank(reservation.status) === 1 && (await createIfAbsent(this.dapr, key, reservation))) return;
     for (let attempt = 1; ; attempt++) {
       const { value, etag } = await this.dapr.getState<Reservation>(key);
       if (rank(value?.status) >= rank(reservation.status)) return;
