@@ -1,9 +1,9 @@
 // What outlives an order's workflow history (which the engine purges after ORDER_HISTORY_RETENTION): the
 // step that ends an order writes its final summary into the order's id claim, which is kept for good. GET
 // /orders/:id answers from it, marked archived, once the engine no longer knows the order.
+import { endingOf } from '#shared/lifecycle.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
-import { ENDINGS } from './orderIndex/model.ts';
 import { claimKey, type FinalSummary, type IdClaim } from './placement.ts';
 import type { OrderView } from './schemas.ts';
 
@@ -12,9 +12,9 @@ export class OrderArchive {
 
   /** Notes how the order ended, once (a repeated last step changes nothing); other steps are ignored. */
   async record(notification: Notification): Promise<void> {
-    const status = ENDINGS[notification.kind];
+    const status = endingOf(notification.kind);
     const result = notification.result;
-    if (!result || (status !== 'COMPLETED' && status !== 'FAILED')) return;
+    if (!result || !status) return;
     const final: FinalSummary = { status, at: notification.time, ...result };
     await updateState<IdClaim, void>(this.store, claimKey(notification.orderId), (claim) =>
       claim && !claim.final ? { next: { ...claim, final }, result: undefined } : { result: undefined },

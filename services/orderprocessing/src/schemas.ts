@@ -1,7 +1,8 @@
 // The public API's shapes: validation, TypeScript types and (later) the OpenAPI document come from these.
 
 import { z } from 'zod';
-import { Amount, ItemName, NotificationKind, WATCHDOG_FLAGS } from '#shared/messages.ts';
+import { STEP_KINDS, WATCHDOG_FLAGS } from '#shared/lifecycle.ts';
+import { Amount, ItemName } from '#shared/messages.ts';
 
 /**
  * A name as people write it: letters, marks, digits, punctuation, symbols and spaces. Control, format and
@@ -75,7 +76,7 @@ export const Message = z.object({ message: z.string() });
 
 export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED']);
 /** The workflow's steps (the watchdog's flags are not steps: see `flags`). */
-export const OrderStep = NotificationKind.exclude(WATCHDOG_FLAGS);
+export const OrderStep = z.enum(STEP_KINDS);
 
 export const OrderListQuery = z.strictObject({
   status: ListedStatus.optional(),

@@ -4,7 +4,8 @@
 // watchdog").
 import type { FastifyBaseLogger } from 'fastify';
 import prettyMs from 'pretty-ms';
-import type { Notification, WatchdogFlag } from '#shared/messages.ts';
+import type { WatchdogFlag } from '#shared/lifecycle.ts';
+import type { Notification } from '#shared/messages.ts';
 import { createIfAbsent } from '#shared/state.ts';
 import type { IndexedOrder, RunningEntry } from './orderIndex/model.ts';
 import { runningEntryOf } from './orderIndex/model.ts';

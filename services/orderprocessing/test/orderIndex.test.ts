@@ -69,11 +69,12 @@ describe('a record', () => {
     expect(advanceRecord(approved as IndexedOrder, step(ID, 'waiting_for_approval', 40_000))).toBeUndefined();
   });
 
-  it('reads the deadline from the text of a notification published before it was data', () => {
-    const old = step(ID, 'waiting_for_approval', 200, {
+  it('takes the deadline from its field, never from the text', () => {
+    const textOnly = step(ID, 'waiting_for_approval', 200, {
       text: 'Waiting for approval. Deadline = 2026-11-22T10:00:00.000Z',
     });
-    expect(replay([step(ID, 'received', 0), old])?.deadline).toBe('2026-11-22T10:00:00.000Z');
+    expect(replay([step(ID, 'received', 0), textOnly])).toMatchObject({ lastStep: 'waiting_for_approval' });
+    expect(replay([step(ID, 'received', 0), textOnly])?.deadline).toBeUndefined();
   });
 
   it('ignores the watchdog’s own notifications (they are not steps)', () => {

@@ -1,14 +1,9 @@
 // What the order index stores, and how one step's notification changes it. Pure functions, so that an
 // ETag retry can apply them again to the fresh value, and so that a step that arrives twice or late
-// changes nothing: an order only moves forward in the workflow's order of kinds, and a finished one
-// never moves again.
-import {
-  isWatchdogFlag,
-  type NotificationKind as Kind,
-  type Notification,
-  NotificationKind,
-  type WatchdogFlag,
-} from '#shared/messages.ts';
+// changes nothing: an order moves as the shared lifecycle says (#shared/lifecycle.ts), only forward in
+// the workflow's order of kinds, and a finished one never moves again.
+import { isEnding, movesOn, type StepKind, statusAfter, type WatchdogFlag } from '#shared/lifecycle.ts';
+import type { Notification } from '#shared/messages.ts';
 
 /** As the workflow ends; TERMINATED only when someone ended it through Dapr directly (no step says so). */
 export type IndexedStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'TERMINATED';
@@ -21,7 +16,7 @@ export interface IndexedOrder {
   createdAt: string;
   /** The time of its latest step. */
   updatedAt: string;
-  lastStep: Kind;
+  lastStep: StepKind;
   status: IndexedStatus;
   /** While waiting for approval (and after): when the order is released unless someone approves it. */
   deadline?: string;
@@ -48,28 +43,8 @@ export interface RunningEntry {
   flags?: WatchdogFlag[];
 }
 
-/** The workflow's order of kinds: a step is applied only after the steps before it. */
-const RANK = new Map(NotificationKind.options.map((kind, index) => [kind, index]));
-export const rankOf = (kind: Kind): number => RANK.get(kind) ?? -1;
-
-/** The steps that end an order, and the workflow status it ends with. */
-export const ENDINGS: Partial<Record<Kind, Exclude<IndexedStatus, 'RUNNING'>>> = {
-  out_of_stock: 'COMPLETED',
-  rejected: 'COMPLETED',
-  cancelled: 'COMPLETED',
-  approval_timed_out: 'COMPLETED',
-  shipped: 'COMPLETED',
-  compensated: 'FAILED',
-};
-
-const WAITING: Kind = 'waiting_for_approval';
+const WAITING = 'waiting_for_approval';
 const ms = (iso: string) => Date.parse(iso);
-
-/** The deadline of a `waiting_for_approval` step: its own field, or (published before it had one) its text. */
-export function deadlineOf(notification: Notification): string | undefined {
-  if (notification.deadline) return notification.deadline;
-  return /Deadline = (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/.exec(notification.text)?.[1];
-}
 
 /** The record of an order first heard of through `notification` (normally its `received` step). */
 export function newRecord(notification: Notification): IndexedOrder {
@@ -87,12 +62,11 @@ export function newRecord(notification: Notification): IndexedOrder {
 /** The record after `notification`, or undefined when it changes nothing (a duplicate, a late step, an end). */
 export function advanceRecord(record: IndexedOrder, notification: Notification): IndexedOrder | undefined {
   const { kind, time } = notification;
-  if (record.purged || record.status !== 'RUNNING' || isWatchdogFlag(kind)) return undefined;
-  if (rankOf(kind) <= rankOf(record.lastStep)) return undefined;
-  const next: IndexedOrder = { ...record, lastStep: kind, updatedAt: time, status: ENDINGS[kind] ?? 'RUNNING' };
+  if (record.purged || record.status !== 'RUNNING' || !movesOn(record.lastStep, kind)) return undefined;
+  const lastStep = kind as StepKind; // movesOn takes steps only
+  const next: IndexedOrder = { ...record, lastStep, updatedAt: time, status: statusAfter(lastStep) };
   if (kind === WAITING) {
-    const deadline = deadlineOf(notification);
-    if (deadline) next.deadline = deadline;
+    if (notification.deadline) next.deadline = notification.deadline;
     next.waitingSince = time;
   } else if (record.waitingSince && record.waitedMs === undefined) {
     // Any step after the wait ends it (normally `approved`, but that one may have been missed).
@@ -111,12 +85,12 @@ export function runningEntryAfter(
 ): RunningEntry | null | undefined {
   const { kind } = notification;
   const time = ms(notification.time);
-  if (ENDINGS[kind]) return entry ? null : undefined;
+  if (isEnding(kind)) return entry ? null : undefined;
   if (kind === 'received') return entry ? undefined : { createdAt: time };
   if (!entry) return undefined;
   if (kind === WAITING) {
     if (entry.waitingSince !== undefined || entry.waitedMs !== undefined) return undefined;
-    const deadline = deadlineOf(notification);
+    const { deadline } = notification;
     return { ...entry, waitingSince: time, ...(deadline ? { deadline: ms(deadline) } : {}) };
   }
   if (entry.waitingSince !== undefined && entry.waitedMs === undefined) {
@@ -133,7 +107,7 @@ export function runningEntryAfter(
  */
 export function mayChangeRunningEntry(before: IndexedOrder, notification: Notification): boolean {
   const { kind } = notification;
-  if (kind === 'received' || kind === WAITING || ENDINGS[kind]) return true;
+  if (kind === 'received' || kind === WAITING || isEnding(kind)) return true;
   return before.waitingSince !== undefined && before.waitedMs === undefined;
 }
 

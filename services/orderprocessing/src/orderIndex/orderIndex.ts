@@ -3,18 +3,17 @@
 // and a few shards of the running set for the watchdog. No key is rewritten by every order; why each
 // write is shaped as it is: docs/architecture.md, "The order index".
 
-import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';
+import { isEnding, isWatchdogFlag, rankOf, type WatchdogFlag } from '#shared/lifecycle.ts';
+import type { Notification, NotificationKind } from '#shared/messages.ts';
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 import { CreationDirectory } from './directory.ts';
 import {
   advanceRecord,
-  ENDINGS,
   type IndexedOrder,
   type IndexedStatus,
   mayChangeRunningEntry,
   newRecord,
   type RunningEntry,
-  rankOf,
   runningEntryAfter,
   runningEntryOf,
 } from './model.ts';
@@ -240,7 +239,7 @@ export class OrderIndex {
   /** The running set after the step: ended orders leave it with the shard's next write. */
   private track(notification: Notification): Promise<void> {
     const { orderId, kind } = notification;
-    if (ENDINGS[kind]) {
+    if (isEnding(kind)) {
       this.running.remove(orderId);
       return Promise.resolve();
     }
