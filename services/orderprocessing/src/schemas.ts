@@ -72,7 +72,7 @@ export type OrderView = z.infer<typeof OrderView>;
 
 export const Message = z.object({ message: z.string() });
 
-// GET /orders: the index of orders (see orderIndex/), newest first, in pages.
+// GET /orders: the order projection (built by notifications), newest first, in pages.
 
 export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED']);
 /** The workflow's steps (the watchdog's flags are not steps: see `flags`). */

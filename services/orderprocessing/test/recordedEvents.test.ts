@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { activityEvent } from '#shared/daprSdk.ts';
 import { lifecycleOf } from '#shared/lifecycle.ts';
 import { Notification } from '#shared/messages.ts';
-import { advanceRecord, type IndexedOrder, newRecord } from '../src/orderIndex/model.ts';
+import { advanceRecord, type IndexedOrder, newRecord } from '../../notifications/src/orderIndex/model.ts';
 import type { PendingNotification } from '../src/workflow/activities.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'test', 'replay', 'fixtures');

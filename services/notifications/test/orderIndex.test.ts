@@ -77,6 +77,28 @@ describe('a record', () => {
     expect(replay([step(ID, 'received', 0), textOnly])?.deadline).toBeUndefined();
   });
 
+  it('takes the ending event of an order the engine was found to have ended before the event arrived', () => {
+    const paid = replay(happyPath(ID).slice(0, 3)) as IndexedOrder;
+    const endedByEngine: IndexedOrder = { ...paid, status: 'COMPLETED' }; // the watchdog's markEnded
+    expect(advanceRecord(endedByEngine, step(ID, 'shipped', 300))).toMatchObject({
+      status: 'COMPLETED',
+      lastStep: 'shipped',
+    });
+    expect(advanceRecord({ ...paid, status: 'TERMINATED' }, step(ID, 'stock_reserved', 400))).toBeUndefined();
+  });
+
+  it('is filed under its received time when a later step reached the index first', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store);
+    const [received, , , shipped] = happyPath(ID) as [Notification, Notification, Notification, Notification];
+    await index.take(shipped);
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ createdAt: shipped.time, status: 'COMPLETED' });
+    await index.take(received);
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ createdAt: received.time, lastStep: 'shipped' });
+    const page = await listOrders(store, { limit: 10 });
+    expect(page.orders.map((order) => [order.id, order.createdAt])).toEqual([[ID, received.time]]);
+  });
+
   it('ignores the watchdog’s own notifications (they are not steps)', () => {
     const record = replay(happyPath(ID).slice(0, 2)) as IndexedOrder;
     expect(advanceRecord(record, step(ID, 'stalled', 10_000))).toBeUndefined();

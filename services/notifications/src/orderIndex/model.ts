@@ -2,46 +2,11 @@
 // ETag retry can apply them again to the fresh value, and so that a step that arrives twice or late
 // changes nothing: an order moves as the shared lifecycle says (#shared/lifecycle.ts), only forward in
 // the workflow's order of kinds, and a finished one never moves again.
-import { isEnding, movesOn, type StepKind, statusAfter, type WatchdogFlag } from '#shared/lifecycle.ts';
+import { isEnding, movesOn, type StepKind, statusAfter } from '#shared/lifecycle.ts';
 import type { Notification } from '#shared/messages.ts';
+import type { IndexedOrder, RunningEntry } from '#shared/orderProjection.ts';
 
-/** As the workflow ends; TERMINATED only when someone ended it through Dapr directly (no step says so). */
-export type IndexedStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'TERMINATED';
-
-/** `index:order:<id>`: one small record per order, rewritten by its own steps only. */
-export interface IndexedOrder {
-  id: string;
-  customer: string;
-  /** The time of the order's first step (`received`); the list is ordered by it. */
-  createdAt: string;
-  /** The time of its latest step. */
-  updatedAt: string;
-  lastStep: StepKind;
-  status: IndexedStatus;
-  /** While waiting for approval (and after): when the order is released unless someone approves it. */
-  deadline?: string;
-  /** When the approval wait began. */
-  waitingSince?: string;
-  /** How long the approval wait lasted, once it is over (the watchdog does not count it as running). */
-  waitedMs?: number;
-  /** What the watchdog raised about the order. */
-  flags?: WatchdogFlag[];
-  /** Its workflow history was purged (DELETE /orders/:id): the list leaves it out. */
-  purged?: boolean;
-}
-
-/**
- * An entry of the running set (`index:running:<shard>`): what the watchdog needs to tell, without reading
- * the record, whether the order may be due (times in ms). Added when the order is received, removed when it
- * ends; the record stays the truth, and the watchdog checks it before it flags anything.
- */
-export interface RunningEntry {
-  createdAt: number;
-  deadline?: number;
-  waitingSince?: number;
-  waitedMs?: number;
-  flags?: WatchdogFlag[];
-}
+export { type IndexedOrder, type IndexedStatus, type RunningEntry, runningEntryOf } from '#shared/orderProjection.ts';
 
 const WAITING = 'waiting_for_approval';
 const ms = (iso: string) => Date.parse(iso);
@@ -59,10 +24,15 @@ export function newRecord(notification: Notification): IndexedOrder {
   return advanceRecord(received, notification) ?? received;
 }
 
-/** The record after `notification`, or undefined when it changes nothing (a duplicate, a late step, an end). */
+/**
+ * The record after `notification`, or undefined when it changes nothing (a duplicate, a late step, an end).
+ * An order the watchdog marked ended from the engine's view (markEnded) still takes its ending event, which
+ * may have been on its way: the events say how it ended, the engine's status only stands in for them.
+ */
 export function advanceRecord(record: IndexedOrder, notification: Notification): IndexedOrder | undefined {
   const { kind, time } = notification;
-  if (record.purged || record.status !== 'RUNNING' || !movesOn(record.lastStep, kind)) return undefined;
+  const open = record.status === 'RUNNING' || isEnding(kind);
+  if (record.purged || !open || !movesOn(record.lastStep, kind)) return undefined;
   const lastStep = kind as StepKind; // movesOn takes steps only
   const next: IndexedOrder = { ...record, lastStep, updatedAt: time, status: statusAfter(lastStep) };
   if (kind === WAITING) {
@@ -73,6 +43,15 @@ export function advanceRecord(record: IndexedOrder, notification: Notification):
     next.waitedMs = Math.max(0, ms(time) - ms(record.waitingSince));
   }
   return next;
+}
+
+/**
+ * The record with the creation time of its `received` step, when a later step reached the index first (two
+ * events of an order delivered at once, or out of order) and created the record with its own time.
+ */
+export function withReceivedTime(record: IndexedOrder, notification: Notification): IndexedOrder | undefined {
+  if (notification.kind !== 'received' || Date.parse(notification.time) >= Date.parse(record.createdAt)) return;
+  return { ...record, createdAt: notification.time };
 }
 
 /**
@@ -109,16 +88,4 @@ export function mayChangeRunningEntry(before: IndexedOrder, notification: Notifi
   const { kind } = notification;
   if (kind === 'received' || kind === WAITING || isEnding(kind)) return true;
   return before.waitingSince !== undefined && before.waitedMs === undefined;
-}
-
-/** The running-set entry that a record implies (to repair one that went stale). */
-export function runningEntryOf(record: IndexedOrder): RunningEntry {
-  const waitOver = record.waitedMs !== undefined;
-  return {
-    createdAt: ms(record.createdAt),
-    ...(record.waitingSince ? { waitingSince: ms(record.waitingSince) } : {}),
-    ...(record.deadline && !waitOver ? { deadline: ms(record.deadline) } : {}),
-    ...(waitOver ? { waitedMs: record.waitedMs } : {}),
-    ...(record.flags?.length ? { flags: [...record.flags] } : {}),
-  };
 }
