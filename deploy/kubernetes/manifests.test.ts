@@ -416,6 +416,11 @@ function mayInvoke(target: string, caller: string, verb: string, operation: stri
     ).test(part);
   const matches = (pattern: string) => {
     const [patterns, parts] = [pattern.split('/'), operation.split('/')];
+    // A last `**` takes every path below it (Dapr's multi-stage wildcard).
+    if (patterns.at(-1) === '**') {
+      const prefix = patterns.slice(0, -1);
+      return parts.length > prefix.length && prefix.every((each, i) => segmentMatches(each, parts[i] ?? ''));
+    }
     return patterns.length === parts.length && patterns.every((each, i) => segmentMatches(each, parts[i] ?? ''));
   };
   const rule = (policy?.operations ?? []).find((each: Doc) => matches(each.name) && each.httpVerb.includes(verb));
@@ -423,8 +428,9 @@ function mayInvoke(target: string, caller: string, verb: string, operation: stri
 }
 
 describe('Dapr access control', () => {
-  // What orderprocessing's workflow invokes (services/orderprocessing/src/workflow/activities.ts), and the
-  // page's approval (services/notifications/src/ordersApi.ts).
+  // What orderprocessing's workflow invokes (services/orderprocessing/src/workflow/activities.ts), the
+  // page's approval (services/notifications/src/ordersApi.ts), and orderprocessing's reads of the order
+  // projection (services/orderprocessing/src/orderProjection.ts).
   const allowed = [
     ['inventory', 'orderprocessing', 'POST', '/reserve'],
     ['inventory', 'orderprocessing', 'POST', '/release'],
@@ -434,6 +440,10 @@ describe('Dapr access control', () => {
     ['shipping', 'orderprocessing', 'POST', '/cancel'],
     ['orderprocessing', 'notifications', 'POST', '/orders/order_riley_x7k2p/approve'],
     ['orderprocessing', 'notifications', 'GET', '/me'],
+    ['notifications', 'orderprocessing', 'POST', '/projection/list'],
+    ['notifications', 'orderprocessing', 'GET', '/projection/running'],
+    ['notifications', 'orderprocessing', 'GET', '/projection/orders/order_riley_x7k2p/final'],
+    ['notifications', 'orderprocessing', 'POST', '/projection/orders/order_riley_x7k2p/purged'],
   ] as const;
   const denied = [
     ['payments', 'notifications', 'POST', '/refund'],
@@ -445,6 +455,9 @@ describe('Dapr access control', () => {
     ['orderprocessing', 'notifications', 'GET', '/orders/order_riley_x7k2p'],
     ['orderprocessing', 'payments', 'POST', '/orders/order_riley_x7k2p/approve'],
     ['notifications', 'orderprocessing', 'POST', '/notifications/bulk'],
+    ['notifications', 'payments', 'GET', '/projection/running'],
+    ['notifications', 'orderprocessing', 'DELETE', '/projection/orders/order_riley_x7k2p'],
+    ['notifications', 'orderprocessing', 'GET', '/projection'],
   ] as const;
 
   it('denies by default in every configuration, in the cluster and locally', () => {
@@ -526,6 +539,7 @@ describe('NetworkPolicies', () => {
     ['orderprocessing', 'payments', SIDECAR, "the workflow's steps"],
     ['orderprocessing', 'shipping', SIDECAR, "the workflow's steps"],
     ['notifications', 'orderprocessing', SIDECAR, "the page's approval"],
+    ['orderprocessing', 'notifications', SIDECAR, "the order projection's reads"],
     ['orderprocessing', 'orderprocessing', SIDECAR, "the engine's actors between replicas"],
     ['payments', 'redis', 6379, 'the state store'],
     ['notifications', 'redis', 6379, 'the pub/sub'],
@@ -540,7 +554,7 @@ describe('NetworkPolicies', () => {
     ['notifications', 'inventory', SIDECAR, 'nor inventory'],
     ['inventory', 'payments', SIDECAR, 'one internal service another'],
     ['payments', 'orderprocessing', SIDECAR, "an internal service orderprocessing's sidecar"],
-    ['orderprocessing', 'notifications', SIDECAR, "anyone notifications' sidecar"],
+    ['payments', 'notifications', SIDECAR, "anyone else notifications' sidecar"],
     [undefined, 'payments', 3003, 'the outside an internal service'],
     [undefined, 'orderprocessing', SIDECAR, "the outside orderprocessing's sidecar"],
     [undefined, 'redis', 6379, 'the outside Redis'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KILL_TARGETS, planKills, planOrders, targetName } from './plan.ts';
+import { EXPECTED_LEDGER, EXPECTED_STEPS, findProblems } from './report.ts';
 
 describe('a chaos plan', () => {
   it('kills every kind of target in every run that has enough kills', () => {
@@ -30,5 +31,33 @@ describe('a chaos plan', () => {
     const orders = planOrders(9, 40);
     expect(new Set(orders.map((order) => order.kind)).size).toBe(4);
     expect(new Set(orders.map((order) => order.idempotencyKey)).size).toBe(40);
+  });
+});
+
+describe('the checks of a chaos run', () => {
+  const planned = planOrders(4242, 1)[0] as NonNullable<ReturnType<typeof planOrders>[0]>;
+  const steps = EXPECTED_STEPS[planned.kind];
+  const ended = {
+    id: 'order_chaos_aaaaa',
+    planned,
+    customer: planned.customer,
+    status: planned.kind === 'shippingFailure' ? 'FAILED' : 'COMPLETED',
+    success: planned.kind === 'auto' || planned.kind === 'approved',
+    ledger: EXPECTED_LEDGER[planned.kind],
+    steps,
+    reservation: planned.kind === 'auto' || planned.kind === 'approved' ? 'reserved' : 'released',
+    shipped: planned.kind === 'auto' || planned.kind === 'approved',
+    reservedItems: [],
+  };
+  const stock = Object.fromEntries(planned.items.map((item) => [item, 10]));
+  const consumed = { ...stock };
+  if (ended.shipped) for (const item of planned.items) consumed[item] = (consumed[item] ?? 0) - 1;
+
+  it('find an order that GET /orders lists behind its end, or not at all', () => {
+    const listed = { status: ended.status, lastStep: steps.at(-1) as string };
+    expect(findProblems([{ ...ended, listed }], consumed, stock)).toEqual([]);
+    const behind = findProblems([{ ...ended, listed: { status: 'RUNNING', lastStep: 'paid' } }], consumed, stock);
+    expect(behind).toEqual([expect.stringMatching(/is RUNNING at paid in GET \/orders/)]);
+    expect(findProblems([ended], consumed, stock)).toEqual([expect.stringMatching(/not listed in GET \/orders/)]);
   });
 });

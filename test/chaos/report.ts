@@ -1,5 +1,6 @@
 // The checks of a chaos run and its report. Every order must reach the end its kind calls for, the
-// ledger must be exact, stock conserved, each timeline step shown once, and no order may exist that the
+// ledger must be exact, stock conserved, each timeline step shown once, GET /orders must list it as it
+// ended (the order projection, fed by pub/sub, survived the kills), and no order may exist that the
 // run did not place. When a stock count is off, the report names the orders behind it: every order that
 // asked for that item, what its reservation record says and how it ended.
 import type { ChaosClient } from './client.ts';
@@ -45,6 +46,8 @@ export interface OrderOutcome {
   /** Shipping holds a shipment for it. */
   shipped: boolean;
   reservedItems: string[];
+  /** How GET /orders lists it: status and last step, or undefined when it is not listed. */
+  listed?: { status: string; lastStep: string };
 }
 
 export interface ChaosReport {
@@ -102,6 +105,12 @@ export async function collectOutcomes(
       ...(await reservationOf(client, id)),
     });
   }
+  // Read again now that every timeline is whole: the same deliveries wrote the list.
+  const listedNow = new Map((await client.listOrders()).map((order) => [order.id, order]));
+  for (const outcome of outcomes) {
+    const listed = listedNow.get(outcome.id);
+    if (listed) outcome.listed = { status: listed.status, lastStep: listed.last_step };
+  }
   return outcomes;
 }
 
@@ -145,6 +154,11 @@ export function findProblems(
     const wantSteps = EXPECTED_STEPS[planned.kind];
     if ([...outcome.steps].sort().join() !== [...wantSteps].sort().join()) {
       problems.push(`${id} (${planned.kind}) timeline is [${outcome.steps}], not [${wantSteps}]`);
+    }
+    const wantListed = { status: wantStatus, lastStep: wantSteps.at(-1) };
+    if (outcome.listed?.status !== wantListed.status || outcome.listed.lastStep !== wantListed.lastStep) {
+      const listed = outcome.listed ? `${outcome.listed.status} at ${outcome.listed.lastStep}` : 'not listed';
+      problems.push(`${id} (${planned.kind}) is ${listed} in GET /orders, not ${wantStatus} at ${wantListed.lastStep}`);
     }
   }
   for (const [item, initial] of Object.entries(initialStock)) {

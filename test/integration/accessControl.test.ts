@@ -48,6 +48,8 @@ describe('access control between the sidecars', () => {
     ['inventory', 'payments', 'charge', { orderId: 'order_acl_aaaaa', customer: 'x', amount: 1 }],
     ['orderprocessing', 'notifications', 'notifications', {}],
     ['orderprocessing', 'payments', 'payments/order_acl_aaaaa', undefined],
+    ['payments', 'notifications', 'projection/list', { limit: 1 }],
+    ['inventory', 'notifications', 'projection/orders/order_acl_aaaaa/purged', undefined],
   ])('denies %s → %s /%s (403)', async (via, target, method, body) => {
     expect((await invoke(via, target, method, body)).status).toBe(403);
   });
@@ -70,6 +72,12 @@ describe('access control between the sidecars', () => {
       fetch(url('notifications', '/api/session'), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect((await signIn(credentials().approvers.chris ?? '')).status).toBe(204);
     expect((await signIn('not-a-readers-token-000000')).status).toBe(401);
+  });
+
+  it("lets orderprocessing's sidecar read the order projection from notifications (a page of GET /orders)", async () => {
+    const page = await invoke('orderprocessing', 'notifications', 'projection/list', { limit: 1 });
+    expect(page.status, page.text).toBe(200);
+    expect(JSON.parse(page.text)).toMatchObject({ orders: expect.any(Array) });
   });
 
   it("lets orderprocessing's workflow invoke inventory, payments and shipping (an order completes)", async () => {

@@ -1,7 +1,9 @@
 // What the integration tests use to talk to the stack they run on.
+
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
+import type { Notification } from '#shared/messages.ts';
 import { READER_COOKIE } from '../../services/notifications/src/readers.ts';
 
 export const apps = () => inject('apps');
@@ -161,11 +163,8 @@ export async function ledger(orderId: string): Promise<{ kind: string; amount: n
   return (await call<{ entries: { kind: string; amount: number }[] }>('payments', `/payments/${orderId}`)).body.entries;
 }
 
-export async function timeline(orderId: string): Promise<{ kind: string; text: string }[]> {
-  const answer = await call<{ events: { kind: string; text: string }[] }>(
-    'notifications',
-    `/api/orders/${orderId}/timeline`,
-  );
+export async function timeline(orderId: string): Promise<Notification[]> {
+  const answer = await call<{ events: Notification[] }>('notifications', `/api/orders/${orderId}/timeline`);
   return answer.body.events;
 }
 

@@ -1,4 +1,4 @@
-// GET /orders on the real stack: the index the workflow's own steps keep in orderprocessing's state store,
+// GET /orders on the real stack: the order projection that notifications builds from the events,
 // listed newest first in pages, filtered, for approvers and the admin only.
 import { describe, expect, it } from 'vitest';
 import { call, finished, placeOrder, waitForOrder, waitingForApproval } from './client.ts';

@@ -43,6 +43,8 @@ export async function autoApprovedOrder(): Promise<string> {
   const events = await waitForNotification(order.id, 'shipped');
   expect(events.map((event) => event.kind)).toEqual(['received', 'stock_reserved', 'paid', 'shipped']);
   expect(events[0]?.text).toBe('Received order for Riley: [milk, bread]. Total = 12.5');
+  // The same data as fields, which the readers take (the text is for people).
+  expect(events[0]).toMatchObject({ customer: 'Riley', items: ['milk', 'bread'], total: 12.5 });
   return order.id;
 }
 
@@ -50,7 +52,9 @@ export async function autoApprovedOrder(): Promise<string> {
 export async function approvedBigOrder(): Promise<string> {
   const id = await placeOrder(BIG_ORDER);
   await waitForOrder(id, waitingForApproval);
-  expect((await waitForNotification(id, 'waiting_for_approval')).at(-1)?.text).toMatch(/Deadline = \d{4}-/);
+  const waiting = (await waitForNotification(id, 'waiting_for_approval')).at(-1);
+  expect(waiting?.text).toMatch(/Deadline = \d{4}-/);
+  expect(waiting?.deadline).toBe(waiting?.text.slice(-24)); // the same instant, as a field
 
   const approval = await call('orderprocessing', `/orders/${id}/approve`, {
     body: { approver: 'Chris', approved: true },
@@ -62,7 +66,10 @@ export async function approvedBigOrder(): Promise<string> {
   expect(order.status).toBe('COMPLETED');
   expect(order.order_result?.success).toBe(true);
   const events = await waitForNotification(id, 'shipped');
-  expect(events.find((event) => event.kind === 'approved')?.text).toBe('Order was approved by chris.');
+  expect(events.find((event) => event.kind === 'approved')).toMatchObject({
+    text: 'Order was approved by chris.',
+    approver: 'chris',
+  });
   expect(await ledger(id)).toMatchObject([{ kind: 'charge', amount: 1299 }]);
   return id;
 }
@@ -104,6 +111,11 @@ export async function shippingFailure(): Promise<string> {
     expect(events.find((event) => event.kind === 'shipping_failed')?.text).toMatch(
       /^Error submitting order for shipping: .*503/,
     );
+    expect(events.find((event) => event.kind === 'compensated')).toMatchObject({
+      failedStep: 'shipping',
+      reason: expect.stringMatching(/503/),
+      undoFailed: [],
+    });
     return id;
   } finally {
     await call('shipping', '/shipping/activate', { method: 'POST', as: 'admin' });

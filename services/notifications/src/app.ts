@@ -1,5 +1,6 @@
-// The notifications service: consumes topic `notifications` into an order timeline read model in the
-// state store, and shows it on a live page (SSE) with Approve / Reject buttons for the orders that wait.
+// The notifications service: consumes topic `notifications` into the order projection in the state store
+// (each order's timeline and the page's index of recent orders; the order index that orderprocessing reads
+// for GET /orders and its watchdog), and shows it on a live page (SSE) with Approve / Reject buttons.
 
 import { fastifySSE } from '@fastify/sse';
 import { z } from 'zod';
@@ -12,7 +13,9 @@ import type { StateClient } from '#shared/state.ts';
 import { ReadModelFollower } from './follower.ts';
 import { LiveUpdates } from './live.ts';
 import { LiveLimits } from './liveLimits.ts';
+import { OrderIndex } from './orderIndex/orderIndex.ts';
 import { sidecarOrdersApi } from './ordersApi.ts';
+import { PROJECTION_PREFIX } from './projectionRoutes.ts';
 import { type ReaderCheck, Readers } from './readers.ts';
 import { ReadModel, type ReadModelOptions } from './readModel.ts';
 import { type OrdersApi, registerRoutes } from './routes.ts';
@@ -41,6 +44,8 @@ export const loadNotificationsConfig = (env: NodeJS.ProcessEnv = process.env) =>
         .default(256 * 1024),
       /** How long one read of the snapshot serves the connections that arrive (0s: each reads its own). */
       LIVE_SNAPSHOT_MAX_AGE: duration.prefault('1s'),
+      /** How long an ended order's final summary is kept (unset: for good), as its id claim in orderprocessing. */
+      ORDER_ID_RETENTION: duration.optional(),
       ...rateLimitSettings,
     },
     env,
@@ -72,13 +77,32 @@ export function buildApp({
     logLevel: config.LOG_LEVEL,
     appApiToken: config.APP_API_TOKEN,
     trustProxy: config.TRUST_PROXY,
-    // Only pub/sub deliveries come through the sidecar; the page and its API are public.
-    sidecarOnly: (route) => route.method === 'POST' && SUBSCRIPTION_PATHS.has(route.url),
+    // Pub/sub deliveries and orderprocessing's reads of the projection come through the sidecar; the page
+    // and its API are public.
+    sidecarOnly: (route) =>
+      (route.method === 'POST' && SUBSCRIPTION_PATHS.has(route.url)) || route.url.startsWith(PROJECTION_PREFIX),
   });
   const sidecar = DaprHttpClient.forSidecar(config);
-  // Each order's timeline expires; the index of recent orders is kept (it is bounded).
-  const state = withRetention(store ?? sidecar, [{ prefix: 'timeline:', retentionMs: config.ORDER_RECORD_RETENTION }]);
+  // Each order's keys expire, its final summary is kept as long as its id; the index of recent orders,
+  // the running set and the list of days are kept (each is bounded).
+  const state = withRetention(store ?? sidecar, [
+    ...['timeline:', 'index:order:', 'index:bucket:', 'index:day:'].map((prefix) => ({
+      prefix,
+      retentionMs: config.ORDER_RECORD_RETENTION,
+    })),
+    { prefix: 'index:final:', retentionMs: config.ORDER_ID_RETENTION },
+  ]);
   const model = new ReadModel(state, readModel);
+  const index = new OrderIndex(state, {
+    retentionMs: config.ORDER_RECORD_RETENTION,
+    onBackgroundError: (error) => app.log.warn({ err: error }, 'order index: a background write failed'),
+  });
+  // After the subscription stopped taking deliveries: the deferred record advances go out.
+  app.addHook('onClose', async () => {
+    await index.flush().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'order index: deferred writes lost (the next steps and the watchdog repair them)');
+    });
+  });
   const follower = new ReadModelFollower(model, state, live, config.LIVE_FOLLOW_INTERVAL, config.LIVE_SNAPSHOT_MAX_AGE);
   app.addHook('onClose', async () => follower.stop());
   const ordersApi = orders ?? sidecarOrdersApi(sidecar, config.ORDERS_APP_ID);
@@ -98,7 +122,7 @@ export function buildApp({
   };
   const readerCheck = readers ?? new Readers((authorization) => ordersApi.canRead(authorization));
   app.register(async (scoped) =>
-    registerRoutes(scoped as typeof app, { model, live, orders: ordersApi, limits, readers: readerCheck }),
+    registerRoutes(scoped as typeof app, { model, index, live, orders: ordersApi, limits, readers: readerCheck }),
   );
   return app;
 }

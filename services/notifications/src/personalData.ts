@@ -41,6 +41,7 @@ function maskEvent(event: StoredEvent, customer: string | undefined): StoredEven
     text: mask(event.text),
     ...(event.customer === undefined ? {} : { customer: maskName(event.customer, 'anonymous') }),
     ...(event.result ? { result: { ...event.result, message: mask(event.result.message) } } : {}),
+    ...(event.reason === undefined ? {} : { reason: mask(event.reason) }),
   };
 }
 

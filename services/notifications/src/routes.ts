@@ -9,7 +9,9 @@ import { limit } from '#shared/rateLimits.ts';
 import type { LiveMessage, LiveUpdates } from './live.ts';
 import type { LiveLimits } from './liveLimits.ts';
 import { LiveStream, type SSEFrame, sharedFrame } from './liveStream.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import { maskedCatchup, maskedMessage, maskedSummary, maskedTimeline } from './personalData.ts';
+import { registerProjectionRoutes } from './projectionRoutes.ts';
 import type { ReaderCheck } from './readers.ts';
 import { type Catchup, type ReadModel, summarize } from './readModel.ts';
 import type { SnapshotCache } from './snapshotCache.ts';
@@ -27,6 +29,7 @@ export interface OrdersApi {
 
 export interface NotificationsDeps {
   model: ReadModel;
+  index: OrderIndex;
   live: LiveUpdates;
   orders: OrdersApi;
   /** Who may see customers' names (readers.ts). */
@@ -68,12 +71,16 @@ function upstreamMessage(body: unknown, fallback: string): string {
   return fallback;
 }
 
-export function registerRoutes(app: ServiceApp, { model, live, orders, limits, readers }: NotificationsDeps): void {
+export function registerRoutes(
+  app: ServiceApp,
+  { model, index, live, orders, limits, readers }: NotificationsDeps,
+): void {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
 
-  registerSubscription(app, { model, live });
+  registerSubscription(app, { model, index, live });
+  registerProjectionRoutes(app, index);
 
   // The page: three static files, no inline script or style, served at `/` (and `/index.html`), `/app.js`
   // and `/style.css`: a route each, found at start, no wildcard route beside the API. Revalidated on every

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ServiceApp } from '#shared/http.ts';
 import { Notification } from '#shared/messages.ts';
 import type { LiveUpdates } from './live.ts';
+import type { OrderIndex } from './orderIndex/orderIndex.ts';
 import { type ReadModel, TimelineFull } from './readModel.ts';
 
 export const SUBSCRIPTION_PATHS = new Set(['/notifications', '/notifications/bulk']);
@@ -67,10 +68,12 @@ const tracer = trace.getTracer('notifications.subscription');
 
 export interface SubscriptionDeps {
   model: ReadModel;
+  /** The order index (GET /orders, the watchdog's running set), the other part of the same projection. */
+  index: OrderIndex;
   live: LiveUpdates;
 }
 
-export function registerSubscription(app: ServiceApp, { model, live }: SubscriptionDeps): void {
+export function registerSubscription(app: ServiceApp, { model, index, live }: SubscriptionDeps): void {
   app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));
@@ -90,7 +93,9 @@ export function registerSubscription(app: ServiceApp, { model, live }: Subscript
     const notification = parsed.data;
     trace.getActiveSpan()?.setAttribute('order.id', notification.orderId);
     try {
-      const recorded = await model.record(notification);
+      // Both parts of the projection, each idempotent by the event's id (a timeline holds it once, a
+      // record only moves forward): a failure of either redelivers the event, and the other ignores it.
+      const [recorded] = await Promise.all([model.record(notification), index.take(notification)]);
       if (!recorded.isNew) log.info({ id: notification.id }, 'redelivered notification: already stored');
       if (recorded.publish) live.publish({ event: recorded.event, order: recorded.order });
       return 'SUCCESS';

@@ -5,9 +5,9 @@
 
 import type { SaveItem } from '#shared/dapr.ts';
 import { GroupCommit, KeyedMutex } from '#shared/lanes.ts';
+import { rankOf as rank } from '#shared/lifecycle.ts';
 import type { Notification } from '#shared/messages.ts';
 import { type StateClient, updateState } from '#shared/state.ts';
-import { KIND_ORDER } from './orderState.ts';
 
 export interface StoredEvent extends Notification {
   /** When this service first stored the notification (ms since the epoch): the SSE cursor. */
@@ -30,8 +30,6 @@ export const timelineKey = (orderId: string) => `timeline:${orderId}`;
 
 /** A notification that does not fit: its timeline is full (not a transient failure, so not retried). */
 export class TimelineFull extends Error {}
-
-const rank = (kind: Notification['kind']) => KIND_ORDER.indexOf(kind);
 
 /** Workflow order: by the workflow's time, then by the story's order of kinds, then by arrival. */
 export function compareEvents(a: StoredEvent, b: StoredEvent): number {

@@ -5,6 +5,12 @@ import type { Notification } from '#shared/messages.ts';
 
 export const ORDER = 'order_riley_aaaaa';
 
+/** The customer an order id was made for: order_riley_aaaaa → Riley. */
+const customerOf = (orderId: string) => {
+  const slug = orderId.split('_')[1] ?? '';
+  return slug.charAt(0).toUpperCase() + slug.slice(1);
+};
+
 export const note = (
   kind: Notification['kind'],
   orderId = ORDER,
@@ -15,7 +21,10 @@ export const note = (
   orderId,
   time: new Date(Date.UTC(2026, 0, 1, 12, 0, second)).toISOString(),
   kind,
-  text: kind === 'received' ? 'Received order for Riley: [milk]. Total = 2' : `${kind} text`,
+  text: kind === 'received' ? `Received order for ${customerOf(orderId)}: [milk]. Total = 2` : `${kind} text`,
+  // As the workflow publishes it: the data in fields, on every event the customer.
+  customer: customerOf(orderId),
+  ...(kind === 'received' ? { items: ['milk' as const], total: 2 } : {}),
   ...extra,
 });
 

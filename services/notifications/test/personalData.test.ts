@@ -38,7 +38,8 @@ async function setup() {
       payload: JSON.stringify({ id, specversion: '1.0', type: 'com.dapr.event.sent', source: 'op', data }),
     });
   await deliver(note('received', ORDER, 1), 'ce-1');
-  await deliver({ ...note('payment_failed', ORDER, 2), text: `charge refused for ${ORDER}` }, 'ce-2');
+  const refused = `charge refused for ${ORDER}`;
+  await deliver({ ...note('payment_failed', ORDER, 2), text: refused, failedStep: 'payment', reason: refused }, 'ce-2');
   return { app, checked, deliver };
 }
 

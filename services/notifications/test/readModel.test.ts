@@ -21,6 +21,11 @@ const TEXTS: Partial<Record<NotificationKind, string>> = {
   waiting_for_approval:
     'Waiting for approval: the total of $1299 is $1000 or more. Deadline = 2026-01-02T12:00:02.000Z',
 };
+/** The data the workflow puts in the fields of each kind (the texts above say it for people). */
+const DATA: Partial<Record<NotificationKind, Partial<Notification>>> = {
+  received: { customer: 'Riley', items: ['milk', 'iPhone'], total: 1299 },
+  waiting_for_approval: { total: 1299, deadline: '2026-01-02T12:00:02.000Z' },
+};
 
 /** The notification the workflow publishes for `kind` as its `step`-th step (1 s apart). */
 function note(kind: NotificationKind, step = 1, orderId = ORDER, extra: Partial<Notification> = {}): Notification {
@@ -30,6 +35,7 @@ function note(kind: NotificationKind, step = 1, orderId = ORDER, extra: Partial<
     time: new Date(T0 + step * 1000).toISOString(),
     kind,
     text: TEXTS[kind] ?? `${kind} text`,
+    ...DATA[kind],
     ...extra,
   };
 }
@@ -57,7 +63,7 @@ function setup(options: ConstructorParameters<typeof ReadModel>[1] = {}) {
 const kinds = (timeline: OrderTimeline | undefined) => timeline?.events.map((event) => event.kind);
 
 describe('deriveState', () => {
-  const state = (...list: NotificationKind[]) => deriveState(list.map((kind) => ({ kind, text: TEXTS[kind] ?? '' })));
+  const state = (...list: NotificationKind[]) => deriveState(list.map((kind) => ({ kind, ...DATA[kind] })));
 
   it('follows the story, whatever order the notifications came in', () => {
     expect(state('received')).toEqual({ state: 'received' });
@@ -83,13 +89,25 @@ describe('deriveState', () => {
       reason: 'approval timed out',
     });
     expect(state('paid', 'shipping_failed')).toEqual({ state: 'failed', reason: 'shipping failed' });
-    expect(state('compensated', 'paid')).toEqual({ state: 'failed', reason: 'shipping failed' });
     expect(state('payment_failed', 'compensated')).toEqual({ state: 'failed', reason: 'payment failed' });
+  });
+
+  it('names the step that failed a compensated order from its field', () => {
+    const failed = (failedStep: 'reservation' | 'payment' | 'shipping') =>
+      deriveState([{ kind: 'received' }, { kind: 'compensated', failedStep }]);
+    expect(failed('reservation')).toEqual({ state: 'failed', reason: 'reservation failed' });
+    expect(failed('payment')).toEqual({ state: 'failed', reason: 'payment failed' });
+    expect(failed('shipping')).toEqual({ state: 'failed', reason: 'shipping failed' });
+  });
+
+  it('tells the failed step of events stored before they carried it from how far the order got', () => {
+    expect(state('compensated', 'paid')).toEqual({ state: 'failed', reason: 'shipping failed' });
+    expect(state('received', 'compensated')).toEqual({ state: 'failed', reason: 'reservation failed' });
   });
 });
 
 describe('the watchdog’s flags', () => {
-  const state = (...list: NotificationKind[]) => deriveState(list.map((kind) => ({ kind, text: TEXTS[kind] ?? '' })));
+  const state = (...list: NotificationKind[]) => deriveState(list.map((kind) => ({ kind, ...DATA[kind] })));
 
   it('mark an order while they still apply: stalled until it ends, deadline near while it waits', () => {
     expect(state('received', 'paid', 'stalled')).toEqual({ state: 'paid', flags: ['stalled'] });
@@ -116,24 +134,23 @@ describe('the watchdog’s flags', () => {
 });
 
 describe('a deadline', () => {
-  it('comes from the notification’s own field when it has one', () => {
+  it('comes from the notification’s own field, never from its text', () => {
     const deadline = '2026-01-05T00:00:00.000Z';
-    expect(deriveState([{ kind: 'waiting_for_approval', text: 'Waiting for approval', deadline }])).toEqual({
+    expect(deriveState([{ kind: 'waiting_for_approval', deadline }])).toEqual({
       state: 'waiting_for_approval',
       deadline,
     });
+    const textOnly = { ...note('waiting_for_approval'), deadline: undefined };
+    expect(textOnly.text).toMatch(/Deadline = /);
+    expect(deriveState([textOnly])).toEqual({ state: 'waiting_for_approval' });
   });
 });
 
 describe('customerOf', () => {
-  it('takes the notification field, else parses the received text, keeping markup as plain text', () => {
-    expect(customerOf([{ kind: 'paid', text: '', customer: 'Sam' }])).toBe('Sam');
-    const xss = '<img src=x onerror=alert(1)>';
-    expect(customerOf([{ kind: 'received', text: `Received order for ${xss}: [milk]. Total = 2` }])).toBe(xss);
-    expect(customerOf([{ kind: 'received', text: 'Received order for a: [b]: [milk, bread]. Total = 2.5' }])).toBe(
-      'a: [b]',
-    );
-    expect(customerOf([{ kind: 'paid', text: 'Charged $2.' }])).toBeUndefined();
+  it('takes the notifications’ field, never a text', () => {
+    expect(customerOf([{ customer: 'Sam' }])).toBe('Sam');
+    expect(customerOf([{}, { customer: '<img src=x onerror=alert(1)>' }])).toBe('<img src=x onerror=alert(1)>');
+    expect(customerOf([{ ...note('received'), customer: undefined }])).toBeUndefined();
   });
 });
 

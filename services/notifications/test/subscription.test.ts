@@ -7,6 +7,7 @@ import { createServiceApp } from '#shared/http.ts';
 import { FakeState, touches } from '../../shared/test/fakeState.ts';
 import { buildApp, loadNotificationsConfig } from '../src/app.ts';
 import { type LiveMessage, LiveUpdates } from '../src/live.ts';
+import { finalKey, OrderIndex, recordKey } from '../src/orderIndex/orderIndex.ts';
 import { ReadModel, timelineKey } from '../src/readModel.ts';
 import { type BulkAnswer, MAX_BULK_ENTRIES, registerSubscription } from '../src/subscription.ts';
 import { bulkRequest, entry, note, ORDER } from './bulk.ts';
@@ -22,22 +23,54 @@ afterEach(async () => {
 function setup() {
   const store = new FakeState();
   const model = new ReadModel(store);
+  const index = new OrderIndex(store);
   const live = new LiveUpdates();
   const published: LiveMessage[] = [];
   live.subscribe((message) => published.push(message));
   const app = createServiceApp({ name: 'notifications', logLevel: 'silent' });
-  app.register(async (scoped) => registerSubscription(scoped as typeof app, { model, live }));
+  app.register(async (scoped) => registerSubscription(scoped as typeof app, { model, index, live }));
   cleanup.push(() => app.close());
   const deliver = async (...entries: Parameters<typeof bulkRequest>[0]) => {
     const answer = await app.inject(bulkRequest(entries));
     expect(answer.statusCode).toBe(200);
     return (answer.json() as BulkAnswer).statuses;
   };
-  return { app, store, model, published, deliver };
+  return { app, store, model, index, published, deliver };
 }
 
 const storedIds = async (model: ReadModel, orderId = ORDER) =>
   (await model.timeline(orderId))?.events.map((event) => event.id);
+
+describe('the order index, fed by the same deliveries', () => {
+  it('moves the order’s record on with its steps, notes a flag, and keeps the ending’s result for good', async () => {
+    const { store, index, deliver } = setup();
+    await deliver(entry('e1', note('received', ORDER, 1)), entry('e2', note('stock_reserved', ORDER, 2)));
+    await deliver(entry('e3', note('stalled', ORDER, 3)));
+    await index.flush(); // the steps in between reach the record a moment later
+    expect(store.peek(recordKey(ORDER))).toMatchObject({
+      lastStep: 'stock_reserved',
+      status: 'RUNNING',
+      flags: ['stalled'],
+    });
+    expect((await index.runningOrders()).map(([id]) => id)).toEqual([ORDER]);
+
+    const result = { success: true, message: 'Order processed successfully' };
+    await deliver(entry('e4', note('shipped', ORDER, 4, { result })));
+    await index.flush();
+    expect(store.peek(recordKey(ORDER))).toMatchObject({ lastStep: 'shipped', status: 'COMPLETED' });
+    expect(store.peek(finalKey(ORDER))).toEqual({ status: 'COMPLETED', at: note('shipped', ORDER, 4).time, ...result });
+    expect(await index.runningOrders()).toEqual([]);
+  });
+
+  it('asks for a redelivery when the index cannot be written, and takes it then, once', async () => {
+    const { store, model, deliver } = setup();
+    store.failOnSave(1, touches(recordKey(ORDER)), new DaprError('save state: redis down', 500, undefined));
+    expect(await deliver(entry('e1', note('received')))).toEqual([{ entryId: 'e1', status: 'RETRY' }]);
+    expect(await deliver(entry('e1', note('received')))).toEqual([{ entryId: 'e1', status: 'SUCCESS' }]);
+    expect(store.peek(recordKey(ORDER))).toMatchObject({ lastStep: 'received', createdAt: note('received').time });
+    expect(await storedIds(model)).toEqual([`${ORDER}:received`]);
+  });
+});
 
 describe('POST /notifications/bulk (the bulk subscription)', () => {
   it('answers every entry by its id: new and duplicate SUCCESS, not a notification or not a CloudEvent DROP', async () => {
@@ -103,7 +136,10 @@ describe('POST /notifications/bulk (the bulk subscription)', () => {
     const store = new FakeState();
     const model = new ReadModel(store, { maxEventsPerOrder: 1 });
     const app = createServiceApp({ name: 'notifications', logLevel: 'silent' });
-    app.register(async (scoped) => registerSubscription(scoped as typeof app, { model, live: new LiveUpdates() }));
+    const index = new OrderIndex(store);
+    app.register(async (scoped) =>
+      registerSubscription(scoped as typeof app, { model, index, live: new LiveUpdates() }),
+    );
     cleanup.push(() => app.close());
     await app.inject(bulkRequest([entry('e1', note('received'))]));
     const answer = await app.inject(

@@ -7,6 +7,7 @@ import { DaprError } from '#shared/dapr.ts';
 import { createServiceApp } from '#shared/http.ts';
 import { FakeState, touches } from '../../shared/test/fakeState.ts';
 import { LiveUpdates } from '../src/live.ts';
+import { OrderIndex } from '../src/orderIndex/orderIndex.ts';
 import { ReadModel } from '../src/readModel.ts';
 import { registerSubscription } from '../src/subscription.ts';
 import { bulkRequest, entry, note } from './bulk.ts';
@@ -25,7 +26,11 @@ describe('tracing of a batch', () => {
     const store = new FakeState();
     const app = createServiceApp({ name: 'notifications', logLevel: 'silent' });
     app.register(async (scoped) =>
-      registerSubscription(scoped as typeof app, { model: new ReadModel(store), live: new LiveUpdates() }),
+      registerSubscription(scoped as typeof app, {
+        model: new ReadModel(store),
+        index: new OrderIndex(store),
+        live: new LiveUpdates(),
+      }),
     );
     // The batch's save fails, and so does order_sam_bbbbb's own try after it.
     for (let n = 0; n < 2; n++) {

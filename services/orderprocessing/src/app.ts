@@ -11,8 +11,9 @@ import { withRetention } from '#shared/retention.ts';
 import type { StateClient } from '#shared/state.ts';
 import { loadOrderConfig, type OrderConfig } from './config.ts';
 import type { WorkflowGateway } from './engine.ts';
+import type { OrderProjection } from './orderProjection.ts';
 import enginePlugin from './plugins/engine.ts';
-import orderIndexPlugin from './plugins/orderIndex.ts';
+import orderProjectionPlugin from './plugins/orderProjection.ts';
 import orderServicePlugin from './plugins/orderService.ts';
 import watchdogPlugin from './plugins/watchdog.ts';
 import listRoute from './routes/list.ts';
@@ -25,11 +26,13 @@ export interface OrderAppDeps {
   config: OrderConfig;
   /** The workflow engine; defaults to Dapr's behind the sidecar, with this app as its worker. */
   engine?: WorkflowGateway;
-  /** The state store of the order index; defaults to the sidecar's. */
+  /** This app's state store (id claims, decisions, the watchdog's claims); defaults to the sidecar's. */
   store?: StateClient;
+  /** The order projection (GET /orders, the watchdog); defaults to notifications' through the sidecar. */
+  projection?: OrderProjection;
 }
 
-export function buildApp({ config, engine, store }: OrderAppDeps) {
+export function buildApp({ config, engine, store, projection }: OrderAppDeps) {
   const app = createServiceApp({
     name: 'orderprocessing',
     logLevel: config.LOG_LEVEL,
@@ -48,9 +51,9 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
   });
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  // What is kept of each order: its id claim (with its final summary) for good, the rest for a while.
+  // What is kept of each order: its id claim for good, the rest for a while.
   const state = withRetention(store ?? sidecar, [
-    ...['index:order:', 'index:bucket:', 'index:day:', 'watchdog:', 'decision:'].map((prefix) => ({
+    ...['watchdog:', 'decision:'].map((prefix) => ({
       prefix,
       retentionMs: config.ORDER_RECORD_RETENTION,
     })),
@@ -61,9 +64,9 @@ export function buildApp({ config, engine, store }: OrderAppDeps) {
     authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     exempt: (request) => presentsAppToken(request.headers, config.APP_API_TOKEN),
   });
-  app.register(orderIndexPlugin, { store: state, retentionMs: config.ORDER_RECORD_RETENTION });
+  app.register(orderProjectionPlugin, { store: state, sidecar, projection, appId: 'notifications' });
   app.register(enginePlugin, { config, sidecar, gateway: engine });
-  app.register(watchdogPlugin, { config, sidecar });
+  app.register(watchdogPlugin, { config, sidecar, store: state });
   app.register(orderServicePlugin, { config, store: state });
 
   app.register(orderRoutes, {

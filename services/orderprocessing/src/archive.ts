@@ -1,31 +1,24 @@
 // What outlives an order's workflow history (which the engine purges after ORDER_HISTORY_RETENTION): the
-// step that ends an order writes its final summary into the order's id claim, which is kept for good. GET
-// /orders/:id answers from it, marked archived, once the engine no longer knows the order.
-import type { Notification } from '#shared/messages.ts';
-import { type StateClient, updateState } from '#shared/state.ts';
-import { ENDINGS } from './orderIndex/model.ts';
-import { claimKey, type FinalSummary, type IdClaim } from './placement.ts';
+// order as placed, in its id claim (kept for good), and how it ended, in the order projection's final
+// summary (notifications keeps it as long as the id), or, for orders that ended before the projection kept
+// it, in the claim. GET /orders/:id answers from them, marked archived, once the engine no longer knows it.
+import type { StateClient } from '#shared/state.ts';
+import type { OrderProjection } from './orderProjection.ts';
+import { claimKey, type IdClaim } from './placement.ts';
 import type { OrderView } from './schemas.ts';
 
 export class OrderArchive {
-  constructor(private readonly store: StateClient) {}
-
-  /** Notes how the order ended, once (a repeated last step changes nothing); other steps are ignored. */
-  async record(notification: Notification): Promise<void> {
-    const status = ENDINGS[notification.kind];
-    const result = notification.result;
-    if (!result || (status !== 'COMPLETED' && status !== 'FAILED')) return;
-    const final: FinalSummary = { status, at: notification.time, ...result };
-    await updateState<IdClaim, void>(this.store, claimKey(notification.orderId), (claim) =>
-      claim && !claim.final ? { next: { ...claim, final }, result: undefined } : { result: undefined },
-    );
-  }
+  constructor(
+    private readonly store: StateClient,
+    private readonly projection: Pick<OrderProjection, 'final'>,
+  ) {}
 
   /** The archived view of an order whose history is gone, when its end was recorded. */
   async find(id: string): Promise<OrderView | undefined> {
     const claim = (await this.store.getState<IdClaim>(claimKey(id))).value;
-    if (!claim?.final || !claim.order) return undefined;
-    const { final } = claim;
+    if (!claim?.order) return undefined;
+    const final = claim.final ?? (await this.projection.final(id));
+    if (!final) return undefined;
     return {
       id,
       status: final.status,

@@ -6,7 +6,7 @@ import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import type { OrderArchive } from './archive.ts';
 import type { StoredOrder, WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
-import type { OrderIndex } from './orderIndex/orderIndex.ts';
+import type { OrderProjection } from './orderProjection.ts';
 import { OrderPlacement, type PlacementOptions } from './placement.ts';
 import type { OrderRequest, OrderView } from './schemas.ts';
 import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
@@ -50,7 +50,7 @@ export class OrderService {
     /** How orders whose history is purged ended. */
     private readonly archive: Pick<OrderArchive, 'find'>,
     /** Told of purges, so that the list leaves them out. */
-    private readonly index?: Pick<OrderIndex, 'markPurged'>,
+    private readonly projection?: Pick<OrderProjection, 'markPurged'>,
     placement: PlacementOptions = {},
   ) {
     this.placement = new OrderPlacement(engine, store, placement);
@@ -131,7 +131,7 @@ export class OrderService {
       throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
     }
     await this.engine.purge(id);
-    await this.index?.markPurged(id);
+    await this.projection?.markPurged(id);
   }
 
   /** Keeps the order's first decision (a create: one wins, also across replicas); 404 or 409 when it cannot be. */

@@ -1,23 +1,16 @@
 // Starting an order's workflow once per order id, whatever replica, retry or crash: a small permanent
 // claim per id (`order-id:<id>`, create-only) decides who starts it; the engine cannot (Dapr 1.18 quietly
 // recreates a *finished* instance whose id is scheduled again). Why and how: docs/architecture.md.
+
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtagMismatch } from '#shared/dapr.ts';
 import { Unavailable } from '#shared/errors.ts';
+import type { FinalSummary } from '#shared/orderProjection.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import { EngineUnavailable, type WorkflowGateway } from './engine.ts';
 import type { OrderRequest } from './schemas.ts';
 import type { OrderInput } from './workflow/orderWorkflow.ts';
-
-/** How an order ended, kept in its claim: what GET /orders/:id answers once its history is purged. */
-export interface FinalSummary {
-  status: 'COMPLETED' | 'FAILED';
-  /** When it ended (ISO 8601). */
-  at: string;
-  success: boolean;
-  message: string;
-}
 
 /** The claim on an order id: kept for good, so that an id is never placed twice. */
 export interface IdClaim {
@@ -31,7 +24,7 @@ export interface IdClaim {
   at: number;
   /** The order as it was placed. */
   order?: OrderRequest;
-  /** How it ended, once it has. */
+  /** How it ended: written by the ending step before the order projection kept it (orders of then). */
   final?: FinalSummary;
 }
 

@@ -1,7 +1,8 @@
 // The public API's shapes: validation, TypeScript types and (later) the OpenAPI document come from these.
 
 import { z } from 'zod';
-import { Amount, ItemName, NotificationKind, WATCHDOG_FLAGS } from '#shared/messages.ts';
+import { STEP_KINDS, WATCHDOG_FLAGS } from '#shared/lifecycle.ts';
+import { Amount, ItemName } from '#shared/messages.ts';
 
 /**
  * A name as people write it: letters, marks, digits, punctuation, symbols and spaces. Control, format and
@@ -71,11 +72,11 @@ export type OrderView = z.infer<typeof OrderView>;
 
 export const Message = z.object({ message: z.string() });
 
-// GET /orders: the index of orders (see orderIndex/), newest first, in pages.
+// GET /orders: the order projection (built by notifications), newest first, in pages.
 
 export const ListedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED']);
 /** The workflow's steps (the watchdog's flags are not steps: see `flags`). */
-export const OrderStep = NotificationKind.exclude(WATCHDOG_FLAGS);
+export const OrderStep = z.enum(STEP_KINDS);
 
 export const OrderListQuery = z.strictObject({
   status: ListedStatus.optional(),

@@ -1,14 +1,15 @@
-// The stuck-order watchdog (an SLA monitor): on an interval it reads the index's running set and flags an
-// order `stalled` (running too long, its approval wait not counted) or `approval_deadline_near`. Each flag
-// is claimed with a create-only key first, so replicas never flag an order twice (README, "The stuck-order
+// The stuck-order watchdog (an SLA monitor): on an interval it reads the order projection's running set
+// and flags an order `stalled` (running too long, its approval wait not counted) or
+// `approval_deadline_near`. Each flag is claimed with a create-only key first, so replicas never flag an
+// order twice; the flag is an event, which reaches the projection like any other (README, "The stuck-order
 // watchdog").
 import type { FastifyBaseLogger } from 'fastify';
 import prettyMs from 'pretty-ms';
-import type { Notification, WatchdogFlag } from '#shared/messages.ts';
-import { createIfAbsent } from '#shared/state.ts';
-import type { IndexedOrder, RunningEntry } from './orderIndex/model.ts';
-import { runningEntryOf } from './orderIndex/model.ts';
-import type { OrderIndex } from './orderIndex/orderIndex.ts';
+import type { WatchdogFlag } from '#shared/lifecycle.ts';
+import type { Notification } from '#shared/messages.ts';
+import { type IndexedOrder, type RunningEntry, runningEntryOf } from '#shared/orderProjection.ts';
+import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
+import type { OrderProjection } from './orderProjection.ts';
 
 export interface WatchdogSettings {
   /** How often it looks; 0 turns it off. */
@@ -18,6 +19,11 @@ export interface WatchdogSettings {
 }
 
 export const claimKey = (flag: WatchdogFlag, orderId: string) => `watchdog:${flag}:${orderId}`;
+/** A flag's claim: who raised it when, and whether its event went out. */
+interface FlagClaim {
+  at: number;
+  published?: boolean;
+}
 
 /** The flags due for an order at `now` that it does not have yet. */
 export function dueFlags(watch: RunningEntry, now: number, settings: WatchdogSettings): WatchdogFlag[] {
@@ -56,7 +62,9 @@ export function flagText(record: IndexedOrder, flag: WatchdogFlag, now: number):
 }
 
 export interface WatchdogDeps {
-  index: OrderIndex;
+  projection: OrderProjection;
+  /** Where the flags are claimed (this app's state store). */
+  store: StateClient;
   /**
    * The engine's own view of an order ('missing' once purged), asked before anything is flagged: an
    * order ended through Dapr directly announces no last step, and would otherwise look stuck forever.
@@ -108,26 +116,26 @@ export class Watchdog {
 
   /** One round: the flags it raised (for tests and logs). */
   async check(): Promise<Array<{ orderId: string; flag: WatchdogFlag }>> {
-    const { index, settings } = this.deps;
+    const { projection, settings } = this.deps;
     const now = this.now();
     const raised: Array<{ orderId: string; flag: WatchdogFlag }> = [];
-    for (const [orderId, entry] of await index.runningOrders()) {
+    for (const [orderId, entry] of await projection.runningOrders()) {
       if (dueFlags(entry, now, settings).length === 0) continue;
       // The running set is a shortlist: the record decides.
-      const record = await index.find(orderId);
+      const record = await projection.find(orderId);
       const running = record && !record.purged && record.status === 'RUNNING';
       const due = running ? dueFlags(runningEntryOf(record), now, settings) : [];
       if (!running || due.length === 0) {
-        await index.repairRunning(orderId, record);
+        await projection.repairRunning(orderId);
         continue;
       }
       const engine = await this.deps.engineStatus?.(orderId);
       if (engine === 'missing') {
-        await index.markPurged(orderId);
+        await projection.markPurged(orderId);
         continue;
       }
       if (engine === 'COMPLETED' || engine === 'FAILED' || engine === 'TERMINATED') {
-        await index.markEnded(orderId, engine, now);
+        await projection.markEnded(orderId, engine, now);
         this.deps.log.info({ orderId, status: engine }, 'watchdog: the engine ended this order without a last step');
         continue;
       }
@@ -138,14 +146,18 @@ export class Watchdog {
     return raised;
   }
 
-  /** Claims the flag (first write wins), publishes it and notes it; false when another replica has it. */
+  /**
+   * Claims the flag (first write wins) and publishes it: the projection notes it when the event reaches it.
+   * False when another replica has it.
+   */
   private async raise(record: IndexedOrder, flag: WatchdogFlag, now: number): Promise<boolean> {
-    const { index, publish, settings, log } = this.deps;
+    const { store, publish, settings, log } = this.deps;
     const key = claimKey(flag, record.id);
-    if (!(await createIfAbsent(index.store, key, { at: now }))) {
+    if (!(await createIfAbsent(store, key, { at: now }))) {
       // Claimed before: by a replica that is at it now, or one that went away before it finished.
-      const claim = (await index.store.getState<{ at: number }>(key)).value;
-      if (claim && now - claim.at < 3 * settings.intervalMs) return false;
+      // Published once: the event is on its way to the projection (pub/sub delivers it at least once).
+      const claim = (await store.getState<FlagClaim>(key)).value;
+      if (claim?.published || (claim && now - claim.at < 3 * settings.intervalMs)) return false;
     }
     await publish({
       id: `${record.id}:${flag}`,
@@ -155,7 +167,7 @@ export class Watchdog {
       text: flagText(record, flag, now),
       customer: record.customer,
     });
-    await index.addFlag(record.id, flag);
+    await updateState<FlagClaim, void>(store, key, () => ({ next: { at: now, published: true }, result: undefined }));
     log.info({ orderId: record.id, flag }, 'watchdog flagged an order');
     return true;
   }

@@ -1,10 +1,14 @@
+// GET /orders over the order projection (in this process here; notifications' through the sidecar in
+// the stack): the route's own part, the caller, the filters, the cursor, and its answers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IndexedOrder } from '#shared/orderProjection.ts';
+import { recordKey } from '../../notifications/src/orderIndex/orderIndex.ts';
+import { happyPath, step } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
-import type { IndexedOrder } from '../src/orderIndex/model.ts';
-import { OrderIndex, recordKey } from '../src/orderIndex/orderIndex.ts';
+import { decodeCursor, encodeCursor } from '../src/routes/list.ts';
 import { FakeEngine } from './fakeEngine.ts';
-import { happyPath, step } from './indexHelpers.ts';
+import { FakeProjection } from './fakeProjection.ts';
 
 const CHRIS_TOKEN = 'chris-token-0123456789abcdef';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -14,12 +18,12 @@ let store: FakeState;
 
 beforeEach(async () => {
   store = new FakeState();
-  const index = new OrderIndex(store);
-  for (const n of happyPath('order_riley_aaaaa', 0)) await index.record(n);
-  for (const n of happyPath('order_sam_bbbbb', 1000).slice(0, 2)) await index.record(n);
-  await index.record(step('order_vera_ccccc', 'received', 2000));
-  await index.record(step('order_vera_ccccc', 'waiting_for_approval', 2100, { deadline: '2026-11-22T10:00:00.000Z' }));
-  await index.flush(); // the steps in between reach the record a moment later
+  const projection = new FakeProjection(store);
+  await projection.take(...happyPath('order_riley_aaaaa', 0), ...happyPath('order_sam_bbbbb', 1000).slice(0, 2));
+  await projection.take(
+    step('order_vera_ccccc', 'received', 2000),
+    step('order_vera_ccccc', 'waiting_for_approval', 2100, { deadline: '2026-11-22T10:00:00.000Z' }),
+  );
   app = buildApp({
     config: loadOrderConfig({
       APP_PORT: '3000',
@@ -28,7 +32,8 @@ beforeEach(async () => {
       ADMIN_TOKEN,
     }),
     engine: FakeEngine.finished(['order_riley_aaaaa']),
-    store,
+    store: new FakeState(),
+    projection,
   });
   await app.ready();
 });
@@ -113,7 +118,7 @@ describe('GET /orders', () => {
     expect(ids).toEqual(['order_vera_ccccc', 'order_sam_bbbbb']);
   });
 
-  it('answers 503 when the state store does not answer', async () => {
+  it('answers 503 when the projection does not answer', async () => {
     const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3500'), { code: 'ECONNREFUSED' });
     store.getState = async () => {
       throw down;
@@ -121,6 +126,15 @@ describe('GET /orders', () => {
     const answer = await list();
     expect(answer.statusCode).toBe(503);
     expect(answer.json().message).toMatch(/not reachable/);
+  });
+
+  it('knows its cursors: anything else is not one', () => {
+    const cursor = encodeCursor({ at: 1234, id: 'order_sam_00001' });
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor)).toEqual({ at: 1234, id: 'order_sam_00001' });
+    for (const bad of ['', 'not a cursor', 'e30', Buffer.from('{"v":2,"at":1,"id":"x"}').toString('base64url')]) {
+      expect(decodeCursor(bad)).toBeUndefined();
+    }
   });
 
   it('is in the OpenAPI document with its filters', async () => {

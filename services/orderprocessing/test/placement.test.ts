@@ -8,6 +8,7 @@ import { claimKey, type IdClaim, OrderPlacement } from '../src/placement.ts';
 import type { OrderRequest } from '../src/schemas.ts';
 import type { OrderInput } from '../src/workflow/orderWorkflow.ts';
 import { FakeEngine } from './fakeEngine.ts';
+import { FakeProjection } from './fakeProjection.ts';
 
 const ORDER: OrderRequest = { customer: 'Riley', items: ['milk'], total: 3 };
 const SETTINGS = {
@@ -32,7 +33,9 @@ describe('placing an order under an Idempotency-Key on two replicas at once', ()
       engine.update(order.orderId, { status: 'COMPLETED' }); // an auto-approved order, done in a moment
       return started;
     };
-    const replicas = [0, 1].map(() => new OrderService(engine, SETTINGS, store, new OrderArchive(store)));
+    const replicas = [0, 1].map(
+      () => new OrderService(engine, SETTINGS, store, new OrderArchive(store, new FakeProjection())),
+    );
 
     const ids = await Promise.all(
       Array.from({ length: 6 }, (_, n) => replicas[n % 2]?.place(ORDER, { idempotencyKey: 'key-1' })),

@@ -9,15 +9,18 @@ const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import type { OrderView } from '../src/schemas.ts';
 import { FakeEngine } from './fakeEngine.ts';
+import { FakeProjection } from './fakeProjection.ts';
 
 const ORDER = { customer: 'Riley', items: ['milk', 'bread'], total: 12.5 };
 const ORDER_ID = /^order_riley_[a-z0-9]{5}$/;
 
 let orders: FakeEngine;
+let projection: FakeProjection;
 let app: ReturnType<typeof buildApp>;
 
 beforeEach(async () => {
   orders = new FakeEngine();
+  projection = new FakeProjection();
   app = buildApp({
     config: loadOrderConfig({
       APP_PORT: '3000',
@@ -27,6 +30,7 @@ beforeEach(async () => {
     }),
     engine: orders,
     store: new FakeState(),
+    projection,
   });
   await app.ready();
 });
@@ -454,10 +458,10 @@ describe('DELETE /orders/:id', () => {
 });
 
 describe('an order whose history the engine purged', () => {
-  it('answers archived from the summary its last step kept; its key names it again, and nothing can be decided', async () => {
+  it('answers archived from the summary the projection kept of its last step; its key names it again, and nothing can be decided', async () => {
     const placed = await post({ ...ORDER, total: 1500 }, { 'idempotency-key': 'archived-1' });
     const { id } = placed.json<{ id: string }>();
-    await app.orderArchive.record({
+    await projection.take({
       id: `${id}:rejected`,
       orderId: id,
       time: '2026-12-05T10:00:00.000Z',

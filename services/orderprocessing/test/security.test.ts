@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
 import { FakeEngine } from './fakeEngine.ts';
+import { FakeProjection } from './fakeProjection.ts';
 
-const fakes = () => ({ engine: new FakeEngine(), store: new FakeState() });
+const fakes = () => ({ engine: new FakeEngine(), store: new FakeState(), projection: new FakeProjection() });
 
 let app: ReturnType<typeof buildApp> | undefined;
 afterEach(async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '#shared/messages.ts';
+import type { IndexedOrder, RunningEntry } from '#shared/orderProjection.ts';
+import { recordKey } from '../../notifications/src/orderIndex/orderIndex.ts';
+import { at, step, T0 } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
-import type { IndexedOrder, RunningEntry } from '../src/orderIndex/model.ts';
-import { OrderIndex, recordKey } from '../src/orderIndex/orderIndex.ts';
 import { claimKey, dueFlags, humanDuration, Watchdog, type WatchdogSettings } from '../src/watchdog.ts';
-import { at, step, T0 } from './indexHelpers.ts';
+import { FakeProjection } from './fakeProjection.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -56,26 +57,32 @@ describe('what is due', () => {
   });
 });
 
-/** A watchdog over a fake store, with a clock the test moves and the notifications it published. */
+/**
+ * A watchdog over a projection in this process, with a clock the test moves and the notifications it
+ * published, which reach the projection as the subscription takes them (one store for both, as keys differ).
+ */
 function setup(store = new FakeState(), engineStatus?: (orderId: string) => Promise<string>) {
-  const index = new OrderIndex(store);
+  const projection = new FakeProjection(store);
+  const index = projection.index;
   const published: Notification[] = [];
   let now = T0;
   const watchdog = new Watchdog({
-    index,
+    projection,
+    store,
     ...(engineStatus ? { engineStatus } : {}),
     publish: async (notification) => {
       published.push(notification);
+      await projection.take(notification);
     },
     settings: SETTINGS,
     log: { info: () => undefined, warn: () => undefined },
     now: () => now,
   });
-  return { store, index, watchdog, published, setNow: (ms: number) => (now = T0 + ms) };
+  return { store, index, projection, watchdog, published, setNow: (ms: number) => (now = T0 + ms) };
 }
 
 describe('the watchdog', () => {
-  it('flags a stuck order once, with a notification, and marks it in the index', async () => {
+  it('flags a stuck order once, with a notification, which marks it in the projection', async () => {
     const { store, index, watchdog, published, setNow } = setup();
     await index.record(step(ID, 'received', 0));
     await index.record(step(ID, 'stock_reserved', 100));
@@ -157,6 +164,15 @@ describe('the watchdog', () => {
     expect(replicas.flatMap((replica) => replica.published)).toHaveLength(1);
   });
 
+  it('publishes a flag once, also before its event reached the projection', async () => {
+    const { store, index, watchdog, published, setNow } = setup();
+    await index.record(step(ID, 'received', 0));
+    store.put(claimKey('stalled', ID), { at: T0 + 6 * MIN, published: true }); // on its way through pub/sub
+    setNow(6 * MIN + 10 * SETTINGS.intervalMs);
+    expect(await watchdog.check()).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
   it('takes over a flag whose claimer went away before publishing it', async () => {
     const { store, index, watchdog, published, setNow } = setup();
     await index.record(step(ID, 'received', 0));
@@ -191,10 +207,11 @@ describe('the watchdog', () => {
   });
 
   it('runs on its interval until stopped, and stops after the round under way', async () => {
-    const { index, published } = setup();
+    const { index, projection, store, published } = setup();
     await index.record(step(ID, 'received', 0));
     const watchdog = new Watchdog({
-      index,
+      projection,
+      store,
       publish: async (notification) => {
         published.push(notification);
       },

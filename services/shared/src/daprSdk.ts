@@ -99,6 +99,28 @@ export function historyEventType(bytes: Uint8Array): string {
   return Object.keys(cases).find((name) => cases[name] === event.getEventtypeCase()) ?? 'UNKNOWN';
 }
 
+/** What a history event says of an activity: scheduled (with its input) or completed (with its result). */
+export type ActivityEvent =
+  | { scheduled: true; id: number; name: string; input: string }
+  | { scheduled: false; id: number; result: string };
+
+/** The activity a TASKSCHEDULED or TASKCOMPLETED history event is about (JSON texts); undefined for others. */
+export function activityEvent(bytes: Uint8Array): ActivityEvent | undefined {
+  const event = pb.HistoryEvent.deserializeBinary(bytes) as HistoryEvent & {
+    getEventid(): number;
+    getTaskscheduled(): { getName(): string; getInput(): { getValue(): string } | undefined } | undefined;
+    getTaskcompleted(): { getTaskscheduledid(): number; getResult(): { getValue(): string } | undefined } | undefined;
+  };
+  const scheduled = event.getTaskscheduled();
+  if (scheduled) {
+    const input = scheduled.getInput()?.getValue() ?? '';
+    return { scheduled: true, id: event.getEventid(), name: scheduled.getName(), input };
+  }
+  const completed = event.getTaskcompleted();
+  if (!completed) return undefined;
+  return { scheduled: false, id: completed.getTaskscheduledid(), result: completed.getResult()?.getValue() ?? '' };
+}
+
 /** An instance's history from its sidecar's gRPC API (GetInstanceHistory, which the SDK does not offer). */
 export async function fetchHistory(
   grpcAddress: string,

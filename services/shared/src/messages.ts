@@ -1,6 +1,7 @@
 // The messages between services: one zod schema per shape, the single source of truth for validation
 // and types on both sides of every service invocation and of the notifications topic.
 import { z } from 'zod';
+import { EVENT_KINDS, FAILED_STEPS } from './lifecycle.ts';
 
 /** What the shop sells; inventory keeps a stock count for each. */
 export const ITEM_NAMES = ['milk', 'bread', 'apples', 'oranges', 'iPhone'] as const;
@@ -72,44 +73,41 @@ export const CancelShipmentRequest = z.strictObject({ orderId: OrderId });
 export const CancelShipmentResult = z.object({ orderId: OrderId, shipment: ShipResult.nullable() });
 export type CancelShipmentResult = z.infer<typeof CancelShipmentResult>;
 
-/** Listed in the order the workflow publishes them; the watchdog's flags (not workflow steps) come last. */
-export const NotificationKind = z.enum([
-  'received',
-  'stock_reserved',
-  'out_of_stock',
-  'waiting_for_approval',
-  'approved',
-  'rejected',
-  'cancelled',
-  'approval_timed_out',
-  'paid',
-  'payment_failed',
-  'shipping_failed',
-  'compensated',
-  'shipped',
-  'stalled',
-  'approval_deadline_near',
-]);
+/** The kinds of order event, in the workflow's order: the lifecycle (lifecycle.ts) defines them and what they mean. */
+export const NotificationKind = z.enum(EVENT_KINDS);
 export type NotificationKind = z.infer<typeof NotificationKind>;
 
-/** Raised by orderprocessing's watchdog about a running order, at most once per order and kind. */
-export const WATCHDOG_FLAGS = ['stalled', 'approval_deadline_near'] as const satisfies readonly NotificationKind[];
-export type WatchdogFlag = (typeof WATCHDOG_FLAGS)[number];
-export const isWatchdogFlag = (kind: NotificationKind): kind is WatchdogFlag =>
-  (WATCHDOG_FLAGS as readonly NotificationKind[]).includes(kind);
-
-/** One step of one order, published to topic `notifications`. `id` is stable, so redeliveries dedupe. */
+/**
+ * One event of one order, published to topic `notifications`. `id` is stable, so redeliveries dedupe. The
+ * data is in fields, each on the kinds noted; `text` says it for people and is never parsed. Every field
+ * beyond the first five is optional: events published before it existed (still in the stream, in stored
+ * timelines, or in the recorded input of a step in flight) lack it, and their readers do without.
+ */
 export const Notification = z.object({
   id: z.string(),
   orderId: OrderId,
   time: z.iso.datetime(),
   kind: NotificationKind,
   text: z.string(),
-  /** The order's customer, for display (optional: notifications published before it existed lack it). */
+  /** Every kind: the order's customer. */
   customer: z.string().optional(),
-  /** On `waiting_for_approval`: when the order is released unless someone approves it. */
+  /** `received`: what was ordered. */
+  items: z.array(ItemName).optional(),
+  /** `received`, `waiting_for_approval`, `paid`: the order's total, in dollars. */
+  total: Amount.optional(),
+  /** `out_of_stock`: the items there were too few of. */
+  short: z.array(ItemName).optional(),
+  /** `waiting_for_approval`, `approval_timed_out`: when the order is released unless someone approves it. */
   deadline: z.iso.datetime().optional(),
-  /** On the step that ends the order: its result, as the workflow returns it (or the failure's message). */
+  /** `approved`, `rejected`, `cancelled`: who decided. */
+  approver: z.string().optional(),
+  /** `payment_failed`, `shipping_failed`, `compensated`: the step whose failure failed the order. */
+  failedStep: z.enum(FAILED_STEPS).optional(),
+  /** `payment_failed`, `shipping_failed`, `compensated`: the cause, as the failed step reported it. */
+  reason: z.string().optional(),
+  /** `compensated`: the undos that still failed after their retries (none: everything was undone). */
+  undoFailed: z.array(z.string()).optional(),
+  /** The step that ends the order: its result, as the workflow returns it (or the failure's message). */
   result: z.object({ success: z.boolean(), message: z.string() }).optional(),
 });
 export type Notification = z.infer<typeof Notification>;

@@ -4,18 +4,11 @@
 import fp from 'fastify-plugin';
 import type { DaprHttpClient } from '#shared/dapr.ts';
 import { DaprWorkflowClient, LogLevel, routeSdkConsoleLogs, WorkflowRuntime, widenWorker } from '#shared/daprSdk.ts';
-import type { Notification } from '#shared/messages.ts';
 import { sdkLogger, waitForSidecar } from '#shared/sidecar.ts';
 import type { OrderConfig } from '../config.ts';
 import { DaprWorkflowGateway, type WorkflowGateway } from '../engine.ts';
 import { createActivities } from '../workflow/activities.ts';
-import {
-  inDetailSpan,
-  traceActivity,
-  traceContextInterceptor,
-  traceWorkflow,
-  unsampledInterceptor,
-} from '../workflow/tracing.ts';
+import { traceActivity, traceContextInterceptor, traceWorkflow, unsampledInterceptor } from '../workflow/tracing.ts';
 import { LATEST_VERSION, versionNumbered, WORKFLOW_VERSIONS, workflowOf } from '../workflow/versions.ts';
 import { SupervisedWorker } from '../workflow/worker.ts';
 
@@ -61,17 +54,7 @@ export default fp<EnginePluginOptions>(
     for (const version of WORKFLOW_VERSIONS) {
       runtime.registerWorkflowWithName(version.name, traceWorkflow('orderWorkflow', workflowOf(version)));
     }
-    // Each step's notifications also go into the order index (and the last one into the archive), beside
-    // their publish.
-    const onNotification = (notification: Notification) =>
-      inDetailSpan(
-        'order index',
-        { 'order.id': notification.orderId, 'notification.kind': notification.kind },
-        async () => {
-          await Promise.all([app.orderIndex.record(notification), app.orderArchive.record(notification)]);
-        },
-      );
-    for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar, onNotification }))) {
+    for (const [name, activity] of Object.entries(createActivities({ dapr: sidecar }))) {
       runtime.registerActivityWithName(name, traceActivity(name, activity));
     }
     if (!widenWorker(runtime, config.WORKFLOW_CONCURRENCY)) {
@@ -88,5 +71,5 @@ export default fp<EnginePluginOptions>(
       await client.stop().catch(() => undefined);
     });
   },
-  { name: 'workflow-engine', dependencies: ['order-index'] },
+  { name: 'workflow-engine' },
 );

@@ -1,13 +1,15 @@
 // The stuck-order watchdog (../watchdog.ts), looking from the moment the app listens until it closes.
 import fp from 'fastify-plugin';
 import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
+import type { StateClient } from '#shared/state.ts';
 import type { OrderConfig } from '../config.ts';
 import { Watchdog } from '../watchdog.ts';
 
-export default fp<{ config: OrderConfig; sidecar: DaprHttpClient }>(
-  async (app, { config, sidecar }) => {
+export default fp<{ config: OrderConfig; sidecar: DaprHttpClient; store: StateClient }>(
+  async (app, { config, sidecar, store }) => {
     const watchdog = new Watchdog({
-      index: app.orderIndex,
+      projection: app.orderProjection,
+      store,
       engineStatus: async (id) => (await app.engine.find(id))?.view.status ?? 'missing',
       publish: (notification) => sidecar.publish(NOTIFICATIONS_TOPIC, notification),
       settings: {
@@ -20,5 +22,5 @@ export default fp<{ config: OrderConfig; sidecar: DaprHttpClient }>(
     app.addHook('onListen', () => watchdog.start());
     app.addHook('onClose', () => watchdog.stop());
   },
-  { name: 'watchdog', dependencies: ['order-index', 'workflow-engine'] },
+  { name: 'watchdog', dependencies: ['order-projection', 'workflow-engine'] },
 );

@@ -1,14 +1,33 @@
-// GET /orders: the order list, from the index in the state store. Customers' names are personal data,
-// so only the people who run the shop may list: an approver's token or the admin token.
+// GET /orders: the order list, a page of the order projection (built by notifications from the events,
+// read through Dapr service invocation). Customers' names are personal data, so only the people who run
+// the shop may list: an approver's token or the admin token.
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { type Approver, roleOf } from '#shared/auth.ts';
 import { DaprError } from '#shared/dapr.ts';
 import { Problem, problems, Unauthorized, Unavailable } from '#shared/errors.ts';
+import type { IndexedOrder, ListRequest, Position } from '#shared/orderProjection.ts';
 import { limit } from '#shared/rateLimits.ts';
-import { decodeCursor, encodeCursor, type ListQuery, listOrders } from '../orderIndex/listing.ts';
-import type { IndexedOrder } from '../orderIndex/model.ts';
 import { OrderList, type OrderListItem, OrderListQuery } from '../schemas.ts';
+
+const CursorShape = z.strictObject({ v: z.literal(1), at: z.number().int().min(0), id: z.string().min(1).max(200) });
+
+/** An opaque cursor: base64url of the position. */
+export function encodeCursor(position: Position): string {
+  return Buffer.from(JSON.stringify({ v: 1, ...position })).toString('base64url');
+}
+
+/** The position in a cursor, or undefined when the text is not a cursor this API gave out. */
+export function decodeCursor(text: string): Position | undefined {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) return undefined;
+  try {
+    const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return parsed.success ? { at: parsed.data.at, id: parsed.data.id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ListRouteOptions {
   approvers: Approver[];
@@ -41,9 +60,9 @@ function requireReader(approvers: Approver[], adminToken: string | undefined) {
 }
 
 /** The query as the listing takes it; 422 or 400 for filters that cannot be. */
-function listQuery(query: OrderListQuery): ListQuery {
+function listQuery(query: OrderListQuery): ListRequest {
   const { status, last_step, customer, from, to, limit, cursor } = query;
-  const list: ListQuery = { limit };
+  const list: ListRequest = { limit };
   if (status) list.status = status;
   if (last_step) list.lastStep = last_step;
   if (customer) list.customer = customer;
@@ -70,11 +89,11 @@ const listRoute: FastifyPluginAsyncZod<ListRouteOptions> = async (app, { approve
       schema: { querystring: OrderListQuery, response: { 200: OrderList, ...problems(400, 401, 422, 429, 503) } },
     },
     async (request) => {
-      const page = await listOrders(app.orderIndex.store, listQuery(request.query)).catch((error: unknown) => {
-        // The state store (or the sidecar in front of it) did not answer: worth another try, not a 500.
+      const page = await app.orderProjection.list(listQuery(request.query)).catch((error: unknown) => {
+        // The projection (or a sidecar on the way) did not answer: worth another try, not a 500.
         if (!(error instanceof DaprError) && (error as { code?: unknown }).code === undefined) throw error;
-        request.log.warn({ err: error }, 'the order index could not be read');
-        throw new Unavailable('the order index is not reachable right now; try again in a moment');
+        request.log.warn({ err: error }, 'the order projection could not be read');
+        throw new Unavailable('the order list is not reachable right now; try again in a moment');
       });
       return { orders: page.orders.map(toItem), ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}) };
     },

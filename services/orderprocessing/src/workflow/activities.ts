@@ -1,7 +1,8 @@
 // The order workflow's activities: every side effect of an order. Each step is one call to another
 // service through Dapr, and it publishes the step's own notifications (`before`, alongside the call,
-// `after` it succeeded), so a step and its news cost the engine one activity, not three. Built by a factory from
-// their dependencies, so tests can hand in a fake sidecar.
+// `after` it succeeded), so a step and its news cost the engine one activity, not three; it writes nothing
+// else (the views are built from the events downstream). Built by a factory from their dependencies, so
+// tests can hand in a fake sidecar.
 
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import { type DaprHttpClient, NOTIFICATIONS_TOPIC } from '#shared/dapr.ts';
@@ -32,8 +33,6 @@ export interface Step<Request> {
 
 export interface ActivityDependencies {
   dapr: Sidecar;
-  /** Also told of every notification published (e.g. to keep an index of orders), beside the publish. */
-  onNotification?: (notification: Notification) => Promise<void>;
 }
 
 /** Work of one activity; any failure is rethrown as TransientError or PermanentError for the retry loop. */
@@ -45,12 +44,12 @@ async function classified<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createActivities({ dapr, onNotification }: ActivityDependencies) {
+export function createActivities({ dapr }: ActivityDependencies) {
   /** Publishes one notification (its id is stable, so a retried step's second copy is dropped downstream). */
   async function publishNotification(news: PendingNotification | undefined): Promise<void> {
     if (!news) return;
     const notification: Notification = { ...news, time: new Date().toISOString() };
-    await Promise.all([dapr.publish(NOTIFICATIONS_TOPIC, notification), onNotification?.(notification)]);
+    await dapr.publish(NOTIFICATIONS_TOPIC, notification);
   }
 
   /**
@@ -66,7 +65,7 @@ export function createActivities({ dapr, onNotification }: ActivityDependencies)
     (_: WorkflowActivityContext, { request, before, after }: Step<Request>): Promise<Result> =>
       classified(async () => {
         const [, result] = await Promise.all([publishNotification(before), call(request)]);
-        // In their order: the index advances through them one step after the other.
+        // In their order, each published once the one before it is.
         if (succeeded(result)) for (const news of [after ?? []].flat()) await publishNotification(news);
         return result;
       });

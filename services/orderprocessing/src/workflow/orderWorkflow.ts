@@ -51,6 +51,8 @@ export interface Cancellation {
 export class OrderFailed extends Error {}
 
 type Step<T> = AsyncGenerator<Task<unknown>, T, unknown>;
+/** The data fields of an event, beside those every event has. */
+type EventData = Omit<PendingNotification, 'id' | 'orderId' | 'kind' | 'text' | 'customer' | 'result'>;
 
 const dollars = (amount: number) => `$${amount}`;
 const SUCCESS = 'Order processed successfully';
@@ -71,22 +73,26 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
     }
     // Most notifications ride along with the step they report on (see activities.ts); `notify` publishes
     // one on its own, for the paths where no step follows.
-    const news = (kind: NotificationKind, text: string, result?: OrderResult): PendingNotification => ({
-      id: `${orderId}:${kind}`,
-      orderId,
-      kind,
-      text,
-      customer: order.customer,
-      // The step that ends the order carries its result, so that its summary outlives the history.
-      ...(result ? { result: { success: result.success, message: result.message } } : {}),
-    });
-    async function* notify(kind: NotificationKind, text: string, result?: OrderResult): Step<void> {
-      yield* run('notify', news(kind, text, result));
+    // Each carries its data as fields (EventData); the text says it for people. Adding a field changes no
+    // step of the workflow, so it is replay-safe for every version.
+    const news = (kind: NotificationKind, text: string, data: EventData = {}, result?: OrderResult) =>
+      ({
+        id: `${orderId}:${kind}`,
+        orderId,
+        kind,
+        text,
+        customer: order.customer,
+        ...data,
+        // The step that ends the order carries its result, so that its summary outlives the history.
+        ...(result ? { result: { success: result.success, message: result.message } } : {}),
+      }) satisfies PendingNotification;
+    async function* notify(kind: NotificationKind, text: string, data?: EventData, result?: OrderResult): Step<void> {
+      yield* run('notify', news(kind, text, data, result));
     }
     /** The order ends here: the last notification carries the result. */
-    async function* end(kind: NotificationKind, success: boolean, message: string): Step<OrderResult> {
-      const result = finish(success, message);
-      yield* notify(kind, message, result);
+    async function* end(kind: NotificationKind, message: string, data: EventData): Step<OrderResult> {
+      const result = finish(false, message);
+      yield* notify(kind, message, data, result);
       return result;
     }
     const finish = (success: boolean, message: string): OrderResult => ({ id: orderId, success, message });
@@ -104,13 +110,12 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
     }
 
     const big = order.total >= APPROVAL_THRESHOLD;
-    const waiting = (deadline: Date): PendingNotification => ({
-      ...news(
+    const waiting = (deadline: Date): PendingNotification =>
+      news(
         'waiting_for_approval',
         `Waiting for approval: the total of ${dollars(order.total)} is ${dollars(APPROVAL_THRESHOLD)} or more. Deadline = ${deadline.toISOString()}`,
-      ),
-      deadline: deadline.toISOString(), // as data too, for the index and the watchdog
-    });
+        { total: order.total, deadline: deadline.toISOString() },
+      );
     const deadlineFromNow = () => new Date(ctx.getCurrentUtcDateTime().getTime() + input.approvalTimeoutMs);
     const announcedDeadline = big && features.waitAnnouncedWithReservation ? deadlineFromNow() : undefined;
 
@@ -122,6 +127,7 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       before: news(
         'received',
         `Received order for ${order.customer}: [${order.items.join(', ')}]. Total = ${order.total}`,
+        { items: order.items, total: order.total },
       ),
       after: announcedDeadline ? [reserved, waiting(announcedDeadline)] : reserved,
     });
@@ -132,15 +138,18 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       if (!features.failedReserveUndone) throw error;
       // The reserve may have taken effect before it failed for good: release it (or void it, so that a
       // reserve still on its way takes nothing), then fail the order.
-      const failure = `reservation failed: ${causeOf(error)}`;
+      const cause = causeOf(error);
+      const failure = `reservation failed: ${cause}`;
       const notUndone = yield* saga.compensate();
       const undone =
         notUndone.length === 0 ? 'Released the stock.' : 'Compensation incomplete: releaseInventory failed.';
-      yield* notify('compensated', undone, finish(false, failure));
+      const data = { failedStep: 'reservation', reason: cause, undoFailed: notUndone } as const;
+      yield* notify('compensated', undone, data, finish(false, failure));
       throw new OrderFailed(failure);
     }
     if (!reservation.reserved) {
-      return yield* end('out_of_stock', false, `Insufficient inventory for ${reservation.short.join(', ')}`);
+      const short = reservation.short;
+      return yield* end('out_of_stock', `Insufficient inventory for ${short.join(', ')}`, { short });
     }
 
     // 2. Big orders wait for a person (who approves, rejects or cancels), or for the deadline.
@@ -158,22 +167,22 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       if (winner === cancel) {
         yield* saga.compensate();
         const by = (cancel.getResult() as Cancellation).by;
-        return yield* end('cancelled', false, `Order was cancelled by ${by}; the stock was released.`);
+        return yield* end('cancelled', `Order was cancelled by ${by}; the stock was released.`, { approver: by });
       }
       if (winner !== approval) {
         yield* saga.compensate();
-        return yield* end(
-          'approval_timed_out',
-          false,
-          `Approval timed out at ${deadline.toISOString()}; the stock was released.`,
-        );
+        const at = deadline.toISOString();
+        return yield* end('approval_timed_out', `Approval timed out at ${at}; the stock was released.`, {
+          deadline: at,
+        });
       }
       const decision = approval.getResult() as ApprovalDecision;
       if (!decision.approved) {
         yield* saga.compensate();
-        return yield* end('rejected', false, `Order was rejected by ${decision.approver}; the stock was released.`);
+        const text = `Order was rejected by ${decision.approver}; the stock was released.`;
+        return yield* end('rejected', text, { approver: decision.approver });
       }
-      approved = news('approved', `Order was approved by ${decision.approver}.`);
+      approved = news('approved', `Order was approved by ${decision.approver}.`, { approver: decision.approver });
     }
 
     // 3. Charge, then 4. ship. A failure from here on undoes what was done and fails the order.
@@ -183,13 +192,13 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       yield* run('chargePayment', {
         request: { orderId, customer: order.customer, amount: order.total },
         before: approved,
-        after: news('paid', `Charged ${dollars(order.total)}.`),
+        after: news('paid', `Charged ${dollars(order.total)}.`, { total: order.total }),
       });
 
       failing = 'shipping';
       yield* run('shipOrder', {
         request: { orderId, customer: order.customer, items: order.items },
-        after: news('shipped', 'Order submitted for shipping', finish(true, SUCCESS)),
+        after: news('shipped', 'Order submitted for shipping', {}, finish(true, SUCCESS)),
       });
     } catch (error) {
       const cause = causeOf(error);
@@ -197,13 +206,16 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
       if (failing === 'shipping' && features.lostShipmentFound) {
         const shipment = yield* cancelShipment();
         if (shipment) {
-          yield* notify('shipped', 'Order submitted for shipping (its answer had been lost)', finish(true, SUCCESS));
+          const text = 'Order submitted for shipping (its answer had been lost)';
+          yield* notify('shipped', text, {}, finish(true, SUCCESS));
           return finish(true, SUCCESS);
         }
         if (shipment === undefined) notCancelled.push('cancelShipment');
       }
-      if (failing === 'shipping') yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`);
-      else yield* notify('payment_failed', `Error charging the payment: ${cause}`);
+      const failed = { failedStep: failing, reason: cause } as const;
+      if (failing === 'shipping') {
+        yield* notify('shipping_failed', `Error submitting order for shipping: ${cause}`, failed);
+      } else yield* notify('payment_failed', `Error charging the payment: ${cause}`, failed);
       const notUndone = [...notCancelled, ...(yield* saga.compensate())];
       const failure = `${failing} failed: ${cause}`;
       yield* notify(
@@ -211,6 +223,7 @@ export const orderWorkflowOf = (features: WorkflowFeatures) =>
         notUndone.length === 0
           ? `${failing === 'shipping' ? `Refunded ${dollars(order.total)} and released` : 'Released'} the stock.`
           : `Compensation incomplete: ${notUndone.join(', ')} failed; see the order's history.`,
+        { ...failed, undoFailed: notUndone },
         finish(false, failure),
       );
       throw new OrderFailed(failure);

@@ -17,7 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { z } from 'zod';
-import { sampledSpanContext, spanIds, TRACEPARENT, toTraceparent, traceDetail } from '#shared/tracing.ts';
+import { sampledSpanContext, spanIds, TRACEPARENT, toTraceparent } from '#shared/tracing.ts';
 
 const tracer = trace.getTracer('orderprocessing.workflow');
 
@@ -164,10 +164,6 @@ export function inSpan<T>(name: string, attributes: Attributes, work: () => Prom
     }
   });
 }
-
-/** Plumbing inside a step (e.g. the order index's writes): a span of its own at TRACE_DETAIL=calls only. */
-export const inDetailSpan = <T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> =>
-  traceDetail() === 'calls' ? inSpan(name, attributes, work) : work();
 
 /** Any activity: the SDK hands it whatever input the workflow scheduled it with. */
 type Activity = (ctx: WorkflowActivityContext, input: never) => Promise<unknown>;

@@ -69,11 +69,34 @@ describe('a record', () => {
     expect(advanceRecord(approved as IndexedOrder, step(ID, 'waiting_for_approval', 40_000))).toBeUndefined();
   });
 
-  it('reads the deadline from the text of a notification published before it was data', () => {
-    const old = step(ID, 'waiting_for_approval', 200, {
+  it('takes the deadline from its field, never from the text', () => {
+    const textOnly = step(ID, 'waiting_for_approval', 200, {
       text: 'Waiting for approval. Deadline = 2026-11-22T10:00:00.000Z',
     });
-    expect(replay([step(ID, 'received', 0), old])?.deadline).toBe('2026-11-22T10:00:00.000Z');
+    expect(replay([step(ID, 'received', 0), textOnly])).toMatchObject({ lastStep: 'waiting_for_approval' });
+    expect(replay([step(ID, 'received', 0), textOnly])?.deadline).toBeUndefined();
+  });
+
+  it('takes the ending event of an order the engine was found to have ended before the event arrived', () => {
+    const paid = replay(happyPath(ID).slice(0, 3)) as IndexedOrder;
+    const endedByEngine: IndexedOrder = { ...paid, status: 'COMPLETED' }; // the watchdog's markEnded
+    expect(advanceRecord(endedByEngine, step(ID, 'shipped', 300))).toMatchObject({
+      status: 'COMPLETED',
+      lastStep: 'shipped',
+    });
+    expect(advanceRecord({ ...paid, status: 'TERMINATED' }, step(ID, 'stock_reserved', 400))).toBeUndefined();
+  });
+
+  it('is filed under its received time when a later step reached the index first', async () => {
+    const store = new FakeState();
+    const index = new OrderIndex(store);
+    const [received, , , shipped] = happyPath(ID) as [Notification, Notification, Notification, Notification];
+    await index.take(shipped);
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ createdAt: shipped.time, status: 'COMPLETED' });
+    await index.take(received);
+    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ createdAt: received.time, lastStep: 'shipped' });
+    const page = await listOrders(store, { limit: 10 });
+    expect(page.orders.map((order) => [order.id, order.createdAt])).toEqual([[ID, received.time]]);
   });
 
   it('ignores the watchdog’s own notifications (they are not steps)', () => {

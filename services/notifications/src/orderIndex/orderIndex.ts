@@ -1,22 +1,25 @@
-// The index of orders in orderprocessing's state store (Dapr workflows have no list API), kept current by
-// the workflow's own steps: one small record per order, 10-second creation buckets, a directory of days,
-// and a few shards of the running set for the watchdog. No key is rewritten by every order; why each
-// write is shaped as it is: docs/architecture.md, "The order index".
+// The order index, the part of the order projection that GET /orders and orderprocessing's watchdog read
+// (Dapr workflows have no list API), built from topic `notifications` by this service's subscription:
+// one small record per order, 10-second creation buckets, a directory of days, a few shards of the running
+// set, and each ended order's final summary. No key is rewritten by every order; why each write is shaped
+// as it is: docs/architecture.md, "The order index".
 
-import { isWatchdogFlag, type Notification, type NotificationKind, type WatchdogFlag } from '#shared/messages.ts';
+import { KeyedMutex } from '#shared/lanes.ts';
+import { endingOf, isEnding, isWatchdogFlag, rankOf, type WatchdogFlag } from '#shared/lifecycle.ts';
+import type { Notification, NotificationKind } from '#shared/messages.ts';
+import type { FinalSummary } from '#shared/orderProjection.ts';
 import { createIfAbsent, type StateClient, updateState } from '#shared/state.ts';
 import { CreationDirectory } from './directory.ts';
 import {
   advanceRecord,
-  ENDINGS,
   type IndexedOrder,
   type IndexedStatus,
   mayChangeRunningEntry,
   newRecord,
   type RunningEntry,
-  rankOf,
   runningEntryAfter,
   runningEntryOf,
+  withReceivedTime,
 } from './model.ts';
 import { RunningSet } from './runningSet.ts';
 
@@ -38,6 +41,8 @@ export { type RunningShard, runningKey } from './runningSet.ts';
 const DEFERRED: ReadonlySet<NotificationKind> = new Set(['stock_reserved', 'paid']);
 
 export const recordKey = (id: string) => `index:order:${id}`;
+/** How an order ended: kept for good (ORDER_ID_RETENTION), the archive of an order whose history is purged. */
+export const finalKey = (id: string) => `index:final:${id}`;
 export interface OrderIndexOptions {
   /** Shards of the running set (a few: the watchdog reads them all). */
   runningShards?: number;
@@ -57,6 +62,7 @@ export class OrderIndex {
   /** Deferred record advances, by order id: the latest step of each, and the timer that writes it. */
   private readonly deferred = new Map<string, { notification: Notification; timer: NodeJS.Timeout }>();
   private readonly advanceDelayMs: number;
+  private readonly perOrder = new KeyedMutex();
   private readonly onBackgroundError: (error: unknown) => void;
 
   constructor(
@@ -71,10 +77,29 @@ export class OrderIndex {
   }
 
   /**
-   * Takes one step's notification into the index (the activities call it beside the publish). Safe to call
-   * twice or late: nothing moves backwards. Throws when the store fails, so the step is retried; the
-   * deferred steps' advances are written in the background instead.
+   * Takes one event into the index (the subscription calls it for each delivery): a step moves the order's
+   * record on, a watchdog flag is noted, the ending step's result is kept as the order's final summary.
+   * Safe to call twice or late: nothing moves backwards. Throws when the store fails, so the event is
+   * redelivered; the deferred steps' advances are written in the background instead.
    */
+  take(notification: Notification): Promise<void> {
+    const { kind, orderId, result } = notification;
+    // One order's events one after the other in this process (a delivery may hold several of an order):
+    // the second finds what the first created instead of racing it to create it.
+    return this.perOrder.run(orderId, async () => {
+      if (isWatchdogFlag(kind)) return this.addFlag(orderId, kind);
+      const status = endingOf(kind);
+      const final: FinalSummary | undefined = status && result && { status, at: notification.time, ...result };
+      await Promise.all([this.record(notification), final && createIfAbsent(this.store, finalKey(orderId), final)]);
+    });
+  }
+
+  /** The summary of how the order ended, if it did. */
+  async final(id: string): Promise<FinalSummary | undefined> {
+    return (await this.store.getState<FinalSummary>(finalKey(id))).value;
+  }
+
+  /** Takes one step's notification into the record, the directory and the running set. */
   async record(notification: Notification): Promise<void> {
     if (isWatchdogFlag(notification.kind)) return;
     if (DEFERRED.has(notification.kind)) {
@@ -223,7 +248,10 @@ export class OrderIndex {
     // does not); otherwise someone else created it first.
     return updateState<IndexedOrder, IndexedOrder>(this.store, key, (current) => {
       const placedAgain = current?.purged && Date.parse(notification.time) > Date.parse(current.updatedAt);
-      const next = !current || placedAgain ? fresh : advanceRecord(current, notification);
+      const next =
+        !current || placedAgain
+          ? fresh
+          : (advanceRecord(current, notification) ?? withReceivedTime(current, notification));
       return next ? { next, result: next } : { result: current as IndexedOrder };
     });
   }
@@ -240,7 +268,7 @@ export class OrderIndex {
   /** The running set after the step: ended orders leave it with the shard's next write. */
   private track(notification: Notification): Promise<void> {
     const { orderId, kind } = notification;
-    if (ENDINGS[kind]) {
+    if (isEnding(kind)) {
       this.running.remove(orderId);
       return Promise.resolve();
     }

@@ -1,12 +1,10 @@
-// GET /orders over the index: newest first, by walking the directory (days, then each day's buckets) from
-// the cursor's position backwards, reading the records of the bucket entries that pass the filters the
+// GET /orders over the index (orderprocessing passes the request on): newest first, by walking the
+// directory (days, then each day's buckets) from the cursor's position backwards, reading the records of the bucket entries that pass the filters the
 // entries can answer (time, customer), then the ones only records can (status, last step). A page reads
 // a bounded number of records: when the filters match little, it comes back short, with a cursor to
 // go on from where it stopped.
-import { z } from 'zod';
-import type { NotificationKind } from '#shared/messages.ts';
+import type { IndexedOrder, ListPage, ListRequest, Position } from '#shared/orderProjection.ts';
 import type { StateClient } from '#shared/state.ts';
-import type { IndexedOrder, IndexedStatus } from './model.ts';
 import {
   BUCKET_MS,
   type Bucket,
@@ -20,48 +18,7 @@ import {
   recordKey,
 } from './orderIndex.ts';
 
-/** Where a page ended: the creation time and id of its last order (pages go from newest to oldest). */
-export interface Position {
-  at: number;
-  id: string;
-}
-
-export interface ListQuery {
-  status?: IndexedStatus;
-  lastStep?: NotificationKind;
-  /** Compared without regard to case. */
-  customer?: string;
-  /** Created at or after (ms). */
-  from?: number;
-  /** Created before (ms). */
-  to?: number;
-  limit: number;
-  after?: Position;
-}
-
-export interface ListPage {
-  orders: IndexedOrder[];
-  /** Where the next page starts; absent when nothing older is indexed. */
-  next?: Position;
-}
-
-const CursorShape = z.strictObject({ v: z.literal(1), at: z.number().int().min(0), id: z.string().min(1).max(200) });
-
-/** An opaque cursor: base64url of the position. */
-export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify({ v: 1, ...position })).toString('base64url');
-}
-
-/** The position in a cursor, or undefined when the text is not a cursor this API gave out. */
-export function decodeCursor(text: string): Position | undefined {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) return undefined;
-  try {
-    const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return parsed.success ? { at: parsed.data.at, id: parsed.data.id } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export type ListQuery = ListRequest;
 
 /** Newest first: later creation time, then the larger id. */
 const newestFirst = (a: Position, b: Position) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);

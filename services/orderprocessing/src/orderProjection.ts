@@ -1,0 +1,70 @@
+// The order projection as orderprocessing reads it: built by the notifications service from topic
+// `notifications` (one projection for GET /orders, the watchdog and the page), asked through Dapr service
+// invocation. This service tells it only what no event says: an order purged, or ended through Dapr
+// directly. Messages: #shared/orderProjection.ts; routes: notifications' projectionRoutes.ts.
+import type { DaprHttpClient } from '#shared/dapr.ts';
+import type {
+  FinalSummary,
+  IndexedOrder,
+  IndexedStatus,
+  ListPage,
+  ListRequest,
+  RunningEntry,
+} from '#shared/orderProjection.ts';
+
+/** What orderprocessing asks of the projection; tests hand in one of their own. */
+export interface OrderProjection {
+  list(request: ListRequest): Promise<ListPage>;
+  find(id: string): Promise<IndexedOrder | undefined>;
+  /** How the order ended, kept for good: the archive of an order whose history is purged. */
+  final(id: string): Promise<FinalSummary | undefined>;
+  /** Every entry of the running set. */
+  runningOrders(): Promise<Array<[string, RunningEntry]>>;
+  /** Drops a stale running-set entry, or sets it anew from the record. */
+  repairRunning(id: string): Promise<void>;
+  /** An end the engine knows of and no step announced: the record gets the engine's status. */
+  markEnded(id: string, status: Exclude<IndexedStatus, 'RUNNING'>, at: number): Promise<void>;
+  /** Its history was purged: the list leaves it out, the watchdog forgets it. */
+  markPurged(id: string): Promise<void>;
+}
+
+/** The projection behind notifications' sidecar. */
+export class SidecarOrderProjection implements OrderProjection {
+  constructor(
+    private readonly sidecar: Pick<DaprHttpClient, 'invoke'>,
+    private readonly appId = 'notifications',
+  ) {}
+
+  list(request: ListRequest): Promise<ListPage> {
+    return this.sidecar.invoke<ListPage>(this.appId, 'projection/list', request);
+  }
+
+  async find(id: string): Promise<IndexedOrder | undefined> {
+    const answer = await this.get<{ order: IndexedOrder | null }>(`projection/orders/${id}`);
+    return answer.order ?? undefined;
+  }
+
+  async final(id: string): Promise<FinalSummary | undefined> {
+    return (await this.get<{ final: FinalSummary | null }>(`projection/orders/${id}/final`)).final ?? undefined;
+  }
+
+  async runningOrders(): Promise<Array<[string, RunningEntry]>> {
+    return (await this.get<{ orders: Array<[string, RunningEntry]> }>('projection/running')).orders;
+  }
+
+  async repairRunning(id: string): Promise<void> {
+    await this.sidecar.invoke(this.appId, `projection/orders/${id}/repair`, {});
+  }
+
+  async markEnded(id: string, status: Exclude<IndexedStatus, 'RUNNING'>, at: number): Promise<void> {
+    await this.sidecar.invoke(this.appId, `projection/orders/${id}/ended`, { status, at });
+  }
+
+  async markPurged(id: string): Promise<void> {
+    await this.sidecar.invoke(this.appId, `projection/orders/${id}/purged`, {});
+  }
+
+  private get<T>(method: string): Promise<T> {
+    return this.sidecar.invoke<T>(this.appId, method, undefined, { httpMethod: 'GET' });
+  }
+}
