@@ -86,7 +86,7 @@ export function buildApp({
   // Each order's keys expire, its final summary is kept as long as its id; the index of recent orders,
   // the running set and the list of days are kept (each is bounded).
   const state = withRetention(store ?? sidecar, [
-    ...['timeline:', 'index:order:', 'index:bucket:', 'index:day:'].map((prefix) => ({
+    ...['timeline:', 'index:marks:', 'index:bucket:', 'index:day:'].map((prefix) => ({
       prefix,
       retentionMs: config.ORDER_RECORD_RETENTION,
     })),
@@ -97,10 +97,11 @@ export function buildApp({
     retentionMs: config.ORDER_RECORD_RETENTION,
     onBackgroundError: (error) => app.log.warn({ err: error }, 'order index: a background write failed'),
   });
-  // After the subscription stopped taking deliveries: the deferred record advances go out.
+  // After the subscription stopped taking deliveries: the removals from the running set still waiting for
+  // a ride go out.
   app.addHook('onClose', async () => {
     await index.flush().catch((error: unknown) => {
-      app.log.warn({ err: error }, 'order index: deferred writes lost (the next steps and the watchdog repair them)');
+      app.log.warn({ err: error }, 'order index: running-set removals lost (the watchdog drops stale entries)');
     });
   });
   const follower = new ReadModelFollower(model, state, live, config.LIVE_FOLLOW_INTERVAL, config.LIVE_SNAPSHOT_MAX_AGE);

@@ -43,6 +43,8 @@ export interface Catchup {
 
 export interface Recorded {
   event: StoredEvent;
+  /** The order's timeline with the notification in it (the order index derives its record from it). */
+  timeline: OrderTimeline;
   order: OrderSummary;
   /** The notification was not stored before (false for a redelivery). */
   isNew: boolean;
@@ -163,7 +165,7 @@ export class ReadModel {
     const { timeline, event, isNew } = await this.timelines.add(notification);
     const order = summarize(timeline);
     const indexed = await this.index.submit(order);
-    return { event, order, isNew, publish: isNew || indexed };
+    return { event, timeline, order, isNew, publish: isNew || indexed };
   }
 
   async timeline(orderId: string): Promise<OrderTimeline | undefined> {

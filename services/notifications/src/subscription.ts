@@ -93,9 +93,11 @@ export function registerSubscription(app: ServiceApp, { model, index, live }: Su
     const notification = parsed.data;
     trace.getActiveSpan()?.setAttribute('order.id', notification.orderId);
     try {
-      // Both parts of the projection, each idempotent by the event's id (a timeline holds it once, a
-      // record only moves forward): a failure of either redelivers the event, and the other ignores it.
-      const [recorded] = await Promise.all([model.record(notification), index.take(notification)]);
+      // Both parts of the projection, each idempotent by the event's id: the timeline holds it once, and
+      // the index takes it from the timeline (its record is derived from it). A failure of either
+      // redelivers the event, which the timeline then finds there and the index takes again.
+      const recorded = await model.record(notification);
+      await index.take(notification, recorded.timeline);
       if (!recorded.isNew) log.info({ id: notification.id }, 'redelivered notification: already stored');
       if (recorded.publish) live.publish({ event: recorded.event, order: recorded.order });
       return 'SUCCESS';

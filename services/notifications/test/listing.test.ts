@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import { type ListQuery, listOrders } from '../src/orderIndex/listing.ts';
-import { OrderIndex } from '../src/orderIndex/orderIndex.ts';
-import { happyPath, step, T0 } from './indexHelpers.ts';
+import { happyPath, Projection, step, T0 } from './indexHelpers.ts';
 
 const HOUR = 3_600_000;
 
@@ -20,7 +19,7 @@ let store: FakeState;
 
 beforeAll(async () => {
   store = new FakeState();
-  const index = new OrderIndex(store);
+  const projection = new Projection(store);
   for (const order of placed) {
     const steps = happyPath(order.id, order.at);
     if (order.outcome === 'RUNNING') steps.splice(2);
@@ -32,9 +31,8 @@ beforeAll(async () => {
         step(order.id, 'compensated', order.at + 400),
       );
     }
-    for (const notification of steps) await index.record(notification);
+    await projection.take(...steps);
   }
-  await index.flush();
 });
 
 /** Every page of a query, following the cursors. */
@@ -99,9 +97,9 @@ describe('listing orders', () => {
 
   it('leaves out a purged order', async () => {
     const own = new FakeState();
-    const index = new OrderIndex(own);
-    for (const id of ['order_a_aaaaa', 'order_b_bbbbb']) for (const n of happyPath(id)) await index.record(n);
-    await index.markPurged('order_a_aaaaa');
+    const projection = new Projection(own);
+    for (const id of ['order_a_aaaaa', 'order_b_bbbbb']) await projection.take(...happyPath(id));
+    await projection.index.markPurged('order_a_aaaaa');
     const page = await listOrders(own, { limit: 20 });
     expect(page.orders.map((order) => order.id)).toEqual(['order_b_bbbbb']);
   });

@@ -1,22 +1,25 @@
-// The order projection in this process, for orderprocessing's tests: notifications' own index over a
-// FakeState, fed by `take` as the subscription feeds it, and read as orderprocessing reads it.
+// The order projection in this process, for orderprocessing's tests: notifications' own timelines and
+// index over a FakeState, fed by `take` as the subscription feeds them, and read as orderprocessing reads it.
 import type { IndexedStatus, ListRequest } from '#shared/orderProjection.ts';
 import { listOrders } from '../../notifications/src/orderIndex/listing.ts';
-import { OrderIndex } from '../../notifications/src/orderIndex/orderIndex.ts';
+import { Projection } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import type { OrderProjection } from '../src/orderProjection.ts';
 
 export class FakeProjection implements OrderProjection {
-  readonly index: OrderIndex;
+  readonly parts: Projection;
 
   constructor(readonly store = new FakeState()) {
-    this.index = new OrderIndex(store);
+    this.parts = new Projection(store);
   }
 
-  /** Takes events as the subscription does, then writes the deferred advances. */
-  async take(...notifications: Parameters<OrderIndex['take']>[0][]): Promise<void> {
-    for (const notification of notifications) await this.index.take(notification);
-    await this.index.flush();
+  get index() {
+    return this.parts.index;
+  }
+
+  /** Takes events as the subscription does. */
+  take(...notifications: Parameters<Projection['take']>): Promise<void> {
+    return this.parts.take(...notifications);
   }
 
   list = (request: ListRequest) => listOrders(this.store, request);

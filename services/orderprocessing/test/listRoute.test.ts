@@ -1,8 +1,6 @@
 // GET /orders over the order projection (in this process here; notifications' through the sidecar in
 // the stack): the route's own part, the caller, the filters, the cursor, and its answers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IndexedOrder } from '#shared/orderProjection.ts';
-import { recordKey } from '../../notifications/src/orderIndex/orderIndex.ts';
 import { happyPath, step } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
@@ -15,10 +13,11 @@ const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
 let app: ReturnType<typeof buildApp>;
 let store: FakeState;
+let projection: FakeProjection;
 
 beforeEach(async () => {
   store = new FakeState();
-  const projection = new FakeProjection(store);
+  projection = new FakeProjection(store);
   await projection.take(...happyPath('order_riley_aaaaa', 0), ...happyPath('order_sam_bbbbb', 1000).slice(0, 2));
   await projection.take(
     step('order_vera_ccccc', 'received', 2000),
@@ -113,7 +112,7 @@ describe('GET /orders', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(purged.statusCode).toBe(200);
-    expect(store.peek<IndexedOrder>(recordKey('order_riley_aaaaa'))?.purged).toBe(true);
+    expect((await projection.find('order_riley_aaaaa'))?.purged).toBe(true);
     const ids = (await list()).json().orders.map((order: { id: string }) => order.id);
     expect(ids).toEqual(['order_vera_ccccc', 'order_sam_bbbbb']);
   });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { activityEvent } from '#shared/daprSdk.ts';
 import { lifecycleOf } from '#shared/lifecycle.ts';
 import { Notification } from '#shared/messages.ts';
-import { advanceRecord, type IndexedOrder, newRecord } from '../../notifications/src/orderIndex/model.ts';
+import { recordOf } from '../../notifications/src/orderIndex/model.ts';
 import type { PendingNotification } from '../src/workflow/activities.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'test', 'replay', 'fixtures');
@@ -77,8 +77,7 @@ describe('the events of recorded orders (published before their data were fields
     const lifecycle = lifecycleOf(events);
     expect(lifecycle).toEqual(expected);
 
-    let record: IndexedOrder | undefined;
-    for (const event of events) record = record ? (advanceRecord(record, event) ?? record) : newRecord(event);
+    const record = recordOf(events[0]?.orderId ?? '', events);
     expect(record).toMatchObject({ status: expected?.status, lastStep: expected?.latest });
     const waiting = events.find((event) => event.kind === 'waiting_for_approval');
     if (waiting) expect(record?.deadline).toBe(waiting.deadline);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '#shared/messages.ts';
-import type { IndexedOrder, RunningEntry } from '#shared/orderProjection.ts';
-import { recordKey } from '../../notifications/src/orderIndex/orderIndex.ts';
+import type { RunningEntry } from '#shared/orderProjection.ts';
 import { at, step, T0 } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
 import { claimKey, dueFlags, humanDuration, Watchdog, type WatchdogSettings } from '../src/watchdog.ts';
@@ -83,11 +82,8 @@ function setup(store = new FakeState(), engineStatus?: (orderId: string) => Prom
 
 describe('the watchdog', () => {
   it('flags a stuck order once, with a notification, which marks it in the projection', async () => {
-    const { store, index, watchdog, published, setNow } = setup();
-    await index.record(step(ID, 'received', 0));
-    await index.record(step(ID, 'stock_reserved', 100));
-    await index.record(step(ID, 'paid', 200));
-    await index.flush(); // the steps in between reach the record a moment later
+    const { projection, watchdog, published, setNow } = setup();
+    await projection.take(step(ID, 'received', 0), step(ID, 'stock_reserved', 100), step(ID, 'paid', 200));
 
     setNow(4 * MIN);
     expect(await watchdog.check()).toEqual([]);
@@ -105,7 +101,7 @@ describe('the watchdog', () => {
     expect(published[0]?.text).toBe(
       'Stalled: running for 6m (not counting the approval wait); its last step, paid, was 6m ago.',
     );
-    expect(store.peek<IndexedOrder>(recordKey(ID))?.flags).toEqual(['stalled']);
+    expect((await projection.find(ID))?.flags).toEqual(['stalled']);
 
     setNow(60 * MIN);
     expect(await watchdog.check()).toEqual([]);
@@ -119,18 +115,18 @@ describe('the watchdog', () => {
       order_sam_bbbbb: 'missing',
       order_kim_ccccc: 'SUSPENDED',
     };
-    const { store, index, watchdog, published, setNow } = setup(new FakeState(), async (id) => {
+    const { index, projection, watchdog, published, setNow } = setup(new FakeState(), async (id) => {
       asked.push(id);
       return engine[id] ?? 'RUNNING';
     });
-    for (const id of Object.keys(engine)) await index.record(step(id, 'received', 0));
+    for (const id of Object.keys(engine)) await projection.take(step(id, 'received', 0));
 
     setNow(10 * MIN);
     // A suspended order is stuck for real; the terminated one ends, the one the engine no longer has goes.
     expect(await watchdog.check()).toEqual([{ orderId: 'order_kim_ccccc', flag: 'stalled' }]);
     expect(published.map((notification) => notification.orderId)).toEqual(['order_kim_ccccc']);
-    expect(store.peek<IndexedOrder>(recordKey(ID))).toMatchObject({ status: 'TERMINATED', updatedAt: at(10 * MIN) });
-    expect(store.peek<IndexedOrder>(recordKey('order_sam_bbbbb'))?.purged).toBe(true);
+    expect(await projection.find(ID)).toMatchObject({ status: 'TERMINATED', updatedAt: at(10 * MIN) });
+    expect((await projection.find('order_sam_bbbbb'))?.purged).toBe(true);
     expect((await index.runningOrders()).map(([id]) => id)).toEqual(['order_kim_ccccc']);
     expect(asked.sort()).toEqual(Object.keys(engine).sort());
 
@@ -142,12 +138,11 @@ describe('the watchdog', () => {
   });
 
   it('warns of an approval deadline, and leaves orders that finished alone', async () => {
-    const { index, watchdog, published, setNow } = setup();
+    const { projection, watchdog, published, setNow } = setup();
     const deadline = at(2 * HOUR);
-    await index.record(step(ID, 'received', 0));
-    await index.record(step(ID, 'waiting_for_approval', 100, { deadline }));
+    await projection.take(step(ID, 'received', 0), step(ID, 'waiting_for_approval', 100, { deadline }));
     for (const notification of [step('order_sam_bbbbb', 'received', 0), step('order_sam_bbbbb', 'shipped', 50)]) {
-      await index.record(notification);
+      await projection.take(notification);
     }
     setNow(HOUR + 30 * MIN);
     expect(await watchdog.check()).toEqual([{ orderId: ID, flag: 'approval_deadline_near' }]);
@@ -157,7 +152,7 @@ describe('the watchdog', () => {
   it('flags an order once however many replicas watch it', async () => {
     const store = new FakeState();
     const replicas = [setup(store), setup(store), setup(store)];
-    await replicas[0]?.index.record(step(ID, 'received', 0));
+    await replicas[0]?.projection.take(step(ID, 'received', 0));
     for (const replica of replicas) replica.setNow(10 * MIN);
     const raised = await Promise.all(replicas.map((replica) => replica.watchdog.check()));
     expect(raised.flat()).toEqual([{ orderId: ID, flag: 'stalled' }]);
@@ -165,8 +160,8 @@ describe('the watchdog', () => {
   });
 
   it('publishes a flag once, also before its event reached the projection', async () => {
-    const { store, index, watchdog, published, setNow } = setup();
-    await index.record(step(ID, 'received', 0));
+    const { store, projection, watchdog, published, setNow } = setup();
+    await projection.take(step(ID, 'received', 0));
     store.put(claimKey('stalled', ID), { at: T0 + 6 * MIN, published: true }); // on its way through pub/sub
     setNow(6 * MIN + 10 * SETTINGS.intervalMs);
     expect(await watchdog.check()).toEqual([]);
@@ -174,8 +169,8 @@ describe('the watchdog', () => {
   });
 
   it('takes over a flag whose claimer went away before publishing it', async () => {
-    const { store, index, watchdog, published, setNow } = setup();
-    await index.record(step(ID, 'received', 0));
+    const { store, projection, watchdog, published, setNow } = setup();
+    await projection.take(step(ID, 'received', 0));
     store.put(claimKey('stalled', ID), { at: T0 + 6 * MIN }); // claimed, then the replica died
     setNow(7 * MIN);
     expect(await watchdog.check()).toEqual([]);
@@ -185,18 +180,13 @@ describe('the watchdog', () => {
   });
 
   it('drops a stale entry of an order that ended, and repairs one that missed the approval wait', async () => {
-    const { store, index, watchdog, published, setNow } = setup();
-    await index.record(step(ID, 'received', 0));
-    // The record moved on, the running set did not (its write was lost).
-    store.put(recordKey(ID), { ...store.peek<IndexedOrder>(recordKey(ID)), status: 'COMPLETED', lastStep: 'shipped' });
-    await index.record(step('order_sam_bbbbb', 'received', 0));
-    const waiting = { ...store.peek<IndexedOrder>(recordKey('order_sam_bbbbb')) };
-    store.put(recordKey('order_sam_bbbbb'), {
-      ...waiting,
-      lastStep: 'waiting_for_approval',
-      waitingSince: at(10),
-      deadline: at(24 * HOUR),
-    });
+    const { index, projection, watchdog, published, setNow } = setup();
+    await projection.take(step(ID, 'received', 0));
+    // The timelines moved on, the running set did not (its writes were lost).
+    await projection.parts.model.record(step(ID, 'shipped', 300));
+    await projection.take(step('order_sam_bbbbb', 'received', 0));
+    const deadline = at(24 * HOUR);
+    await projection.parts.model.record(step('order_sam_bbbbb', 'waiting_for_approval', 10, { deadline }));
 
     setNow(10 * MIN);
     expect(await watchdog.check()).toEqual([]);
@@ -207,8 +197,8 @@ describe('the watchdog', () => {
   });
 
   it('runs on its interval until stopped, and stops after the round under way', async () => {
-    const { index, projection, store, published } = setup();
-    await index.record(step(ID, 'received', 0));
+    const { projection, store, published } = setup();
+    await projection.take(step(ID, 'received', 0));
     const watchdog = new Watchdog({
       projection,
       store,

@@ -10,7 +10,7 @@ import { OrderId } from './messages.ts';
 export const IndexedStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'TERMINATED']);
 export type IndexedStatus = z.infer<typeof IndexedStatus>;
 
-/** `index:order:<id>`: one small record per order, moved forward by its events only. */
+/** An order as the index lists it: derived from its timeline by the lifecycle (never stored on its own). */
 export const IndexedOrder = z.object({
   id: OrderId,
   customer: z.string(),

@@ -1,91 +1,64 @@
-// What the order index stores, and how one step's notification changes it. Pure functions, so that an
-// ETag retry can apply them again to the fresh value, and so that a step that arrives twice or late
-// changes nothing: an order moves as the shared lifecycle says (#shared/lifecycle.ts), only forward in
-// the workflow's order of kinds, and a finished one never moves again.
-import { isEnding, movesOn, type StepKind, statusAfter } from '#shared/lifecycle.ts';
+// An order as the index lists it, derived from its timeline (the events the projection stored, in any
+// order of arrival) by the shared lifecycle (#shared/lifecycle.ts), and from the marks of what no event
+// says (purged, ended through Dapr directly). Pure, so that nothing is stored twice: the record is a view
+// of the timeline, not a copy that could fall behind it.
+import { isWatchdogFlag, lifecycleOf, rankOf, WATCHDOG_FLAGS } from '#shared/lifecycle.ts';
 import type { Notification } from '#shared/messages.ts';
-import type { IndexedOrder, RunningEntry } from '#shared/orderProjection.ts';
+import type { IndexedOrder } from '#shared/orderProjection.ts';
 
 export { type IndexedOrder, type IndexedStatus, type RunningEntry, runningEntryOf } from '#shared/orderProjection.ts';
 
-const WAITING = 'waiting_for_approval';
-const ms = (iso: string) => Date.parse(iso);
+/** `index:marks:<id>`: what orderprocessing told the index that no event says. */
+export interface OrderMarks {
+  /** Its workflow history was purged (DELETE /orders/:id, or found gone): the list leaves it out. */
+  purged?: boolean;
+  /** The engine ended it without a last step (the watchdog found it so), until an ending event says how. */
+  ended?: { status: 'COMPLETED' | 'FAILED' | 'TERMINATED'; at: number };
+}
 
-/** The record of an order first heard of through `notification` (normally its `received` step). */
-export function newRecord(notification: Notification): IndexedOrder {
-  const received: IndexedOrder = {
-    id: notification.orderId,
-    customer: notification.customer ?? '',
-    createdAt: notification.time,
-    updatedAt: notification.time,
-    lastStep: 'received',
-    status: 'RUNNING',
+type TimelineEvent = Pick<Notification, 'kind' | 'time' | 'customer' | 'deadline' | 'failedStep'>;
+
+const byTime = (a: TimelineEvent, b: TimelineEvent) => a.time.localeCompare(b.time) || rankOf(a.kind) - rankOf(b.kind);
+
+/** The order's earliest step (its `received`, unless that one never reached the index): its creation. */
+export function earliestStep<E extends TimelineEvent>(events: readonly E[]): E | undefined {
+  return events.filter((event) => !isWatchdogFlag(event.kind)).sort(byTime)[0];
+}
+
+/** The order's record, or undefined before its first step reached the index. */
+export function recordOf(
+  orderId: string,
+  events: readonly TimelineEvent[],
+  marks: OrderMarks = {},
+): IndexedOrder | undefined {
+  const lifecycle = lifecycleOf(events);
+  const createdAt = earliestStep(events)?.time;
+  if (!lifecycle || !createdAt) return undefined;
+  const steps = events.filter((event) => !isWatchdogFlag(event.kind));
+  const latest = steps.filter((event) => event.kind === lifecycle.latest).sort(byTime)[0];
+  const record: IndexedOrder = {
+    id: orderId,
+    customer: events.find((event) => event.customer)?.customer ?? '',
+    createdAt,
+    updatedAt: latest?.time ?? createdAt,
+    lastStep: lifecycle.latest,
+    status: lifecycle.status,
   };
-  return advanceRecord(received, notification) ?? received;
-}
-
-/**
- * The record after `notification`, or undefined when it changes nothing (a duplicate, a late step, an end).
- * An order the watchdog marked ended from the engine's view (markEnded) still takes its ending event, which
- * may have been on its way: the events say how it ended, the engine's status only stands in for them.
- */
-export function advanceRecord(record: IndexedOrder, notification: Notification): IndexedOrder | undefined {
-  const { kind, time } = notification;
-  const open = record.status === 'RUNNING' || isEnding(kind);
-  if (record.purged || !open || !movesOn(record.lastStep, kind)) return undefined;
-  const lastStep = kind as StepKind; // movesOn takes steps only
-  const next: IndexedOrder = { ...record, lastStep, updatedAt: time, status: statusAfter(lastStep) };
-  if (kind === WAITING) {
-    if (notification.deadline) next.deadline = notification.deadline;
-    next.waitingSince = time;
-  } else if (record.waitingSince && record.waitedMs === undefined) {
-    // Any step after the wait ends it (normally `approved`, but that one may have been missed).
-    next.waitedMs = Math.max(0, ms(time) - ms(record.waitingSince));
+  // The events say how it ended; the engine's status stands in for them until they arrive.
+  if (lifecycle.status === 'RUNNING' && marks.ended) {
+    record.status = marks.ended.status;
+    record.updatedAt = new Date(marks.ended.at).toISOString();
   }
-  return next;
-}
-
-/**
- * The record with the creation time of its `received` step, when a later step reached the index first (two
- * events of an order delivered at once, or out of order) and created the record with its own time.
- */
-export function withReceivedTime(record: IndexedOrder, notification: Notification): IndexedOrder | undefined {
-  if (notification.kind !== 'received' || Date.parse(notification.time) >= Date.parse(record.createdAt)) return;
-  return { ...record, createdAt: notification.time };
-}
-
-/**
- * The running set's entry after `notification`: `undefined` to leave it as it is, `null` to remove it.
- * Only what the watchdog needs changes it: received (add), the approval wait (begins, ends), an ending.
- */
-export function runningEntryAfter(
-  entry: RunningEntry | undefined,
-  notification: Notification,
-): RunningEntry | null | undefined {
-  const { kind } = notification;
-  const time = ms(notification.time);
-  if (isEnding(kind)) return entry ? null : undefined;
-  if (kind === 'received') return entry ? undefined : { createdAt: time };
-  if (!entry) return undefined;
-  if (kind === WAITING) {
-    if (entry.waitingSince !== undefined || entry.waitedMs !== undefined) return undefined;
-    const { deadline } = notification;
-    return { ...entry, waitingSince: time, ...(deadline ? { deadline: ms(deadline) } : {}) };
+  const waiting = steps.find((event) => event.kind === 'waiting_for_approval');
+  if (waiting) {
+    if (waiting.deadline) record.deadline = waiting.deadline;
+    record.waitingSince = waiting.time;
+    // Any step after the wait ends it (normally `approved`, but that one may not have arrived).
+    const after = steps.filter((event) => rankOf(event.kind) > rankOf(waiting.kind)).sort(byTime)[0];
+    if (after) record.waitedMs = Math.max(0, Date.parse(after.time) - Date.parse(waiting.time));
   }
-  if (entry.waitingSince !== undefined && entry.waitedMs === undefined) {
-    const { deadline: _deadline, ...rest } = entry;
-    return { ...rest, waitedMs: Math.max(0, time - entry.waitingSince) };
-  }
-  return undefined;
-}
-
-/**
- * Whether `notification` may change the order's running-set entry, told from the order's record as it was
- * before the step, so that the steps in between leave the running set alone: an ending removes the entry,
- * and the approval wait changes it when it begins and when the first step after it ends it.
- */
-export function mayChangeRunningEntry(before: IndexedOrder, notification: Notification): boolean {
-  const { kind } = notification;
-  if (kind === 'received' || kind === WAITING || isEnding(kind)) return true;
-  return before.waitingSince !== undefined && before.waitedMs === undefined;
+  const flags = WATCHDOG_FLAGS.filter((flag) => events.some((event) => event.kind === flag));
+  if (flags.length > 0) record.flags = flags;
+  if (marks.purged) record.purged = true;
+  return record;
 }
