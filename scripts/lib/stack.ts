@@ -53,6 +53,8 @@ export interface StackOptions {
    * whole traces (the default), or every 5 s as they do by default, for a benchmark.
    */
   spansSoon?: boolean;
+  /** With `tracing`: the private Zipkin's heap (MB); a benchmark's thousands of traced orders need more. */
+  zipkinHeapMb?: number;
   /**
    * Start the apps and their sidecars as `npm start` does, with the real Dapr CLI (`dapr run -f` on
    * dapr.yaml written again for this stack, cliRun.ts): one replica each, none killed or restarted alone.
@@ -170,7 +172,10 @@ export class TestStack {
     // Zipkin (a JVM, the slowest to start) comes up while the rest starts; spans sent before it answers
     // are lost, which costs only the start-up's own.
     if (this.options.tracing) this.zipkinPort = await freePort();
-    const zipkin = this.zipkinPort === undefined ? undefined : this.infra.startZipkin(this.zipkinPort, 256);
+    const zipkin =
+      this.zipkinPort === undefined
+        ? undefined
+        : this.infra.startZipkin(this.zipkinPort, this.options.zipkinHeapMb ?? 256);
     zipkin?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     await this.infra.start();
 
