@@ -33,6 +33,9 @@ describe('PresetSpanIds', () => {
     expect(next).not.toBe('b7ad6b7169203331');
     expect(ids.generateSpanId()).not.toBe('b7ad6b7169203331');
     expect(ids.generateTraceId()).toMatch(/^[0-9a-f]{32}$/);
+    const many = Array.from({ length: 10_000 }, () => ids.generateSpanId());
+    expect(new Set(many).size).toBe(many.length);
+    expect(many.every((id) => /^[0-9a-f]{16}$/.test(id) && !/^0+$/.test(id))).toBe(true);
   });
 
   it('is one per process, also when the module is loaded twice (instrument.js and a service bundle each hold a copy)', async () => {
