@@ -72,6 +72,8 @@ export class PresetSpanIds implements IdGenerator {
   }
 }
 
+/** Per-process values every copy of this module shares (instrument.js and the service's bundle each hold one). */
+const slots = globalThis as Record<symbol, unknown>;
 const SPAN_IDS = Symbol.for('dapr-orders.spanIds');
 
 /**
@@ -80,8 +82,7 @@ const SPAN_IDS = Symbol.for('dapr-orders.spanIds');
  * preset through the service's copy must reach the generator the provider uses.
  */
 export const spanIds: PresetSpanIds = (() => {
-  const slots = globalThis as Record<symbol, PresetSpanIds | undefined>;
-  const ids = slots[SPAN_IDS] ?? new PresetSpanIds();
+  const ids = (slots[SPAN_IDS] as PresetSpanIds | undefined) ?? new PresetSpanIds();
   slots[SPAN_IDS] = ids;
   return ids;
 })();
@@ -115,7 +116,6 @@ export function traceDetailOf(env: NodeJS.ProcessEnv = process.env): TraceDetail
 }
 
 const SIDECAR_TRACING = Symbol.for('dapr-orders.sidecarTracing');
-const slots = globalThis as Record<symbol, unknown>;
 
 /** Set by instrument.ts, read by every copy of this module (see `spanIds`): unset while tracing is off. */
 export function setTraceDetail(detail: TraceDetail): void {
@@ -148,12 +148,12 @@ export async function traceSidecarCall<T extends { statusCode: number }>(
   if (traceDetail() !== 'steps') return call(headers);
   const span = trace.getActiveSpan();
   const current = span?.spanContext();
-  const name = sidecarCallName(method, path);
-  const plumbing = name.startsWith('state ');
+  const plumbing = path.startsWith('/v1.0/state/');
   const sampled = current && isSpanContextValid(current) && current.traceFlags & TraceFlags.SAMPLED;
   const traceparent = sampled && !plumbing ? toTraceparent(current) : unsampledTraceparent(current);
   if (!plumbing || !span?.isRecording()) return call({ ...headers, traceparent });
   // Zipkin shows an event's name and time only: the name says what came of it, the time when it began.
+  const name = sidecarCallName(method, path);
   const startedAt = Date.now();
   const started = performance.now();
   const note = (outcome: string, attributes: Attributes) => {

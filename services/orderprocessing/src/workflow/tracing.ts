@@ -13,11 +13,10 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
-  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { z } from 'zod';
-import { sampledSpanContext, spanIds, TRACEPARENT, toTraceparent } from '#shared/tracing.ts';
+import { sampledSpanContext, spanIds, TRACEPARENT, toTraceparent, unsampledTraceparent } from '#shared/tracing.ts';
 
 const tracer = trace.getTracer('orderprocessing.workflow');
 
@@ -195,11 +194,7 @@ export const unsampledInterceptor: Interceptor = (options, nextCall) =>
       next(metadata, listener);
     },
   });
-const UNSAMPLED_TRACEPARENT = toTraceparent({
-  traceId: spanIds.generateTraceId(),
-  spanId: spanIds.generateSpanId(),
-  traceFlags: TraceFlags.NONE,
-});
+const UNSAMPLED_TRACEPARENT = unsampledTraceparent(); // loaded outside any span: a trace of its own
 
 /**
  * For the workflow client: each gRPC call to the sidecar carries the caller's `traceparent` (W3C, as
