@@ -2,9 +2,10 @@
 // apps in it). Spans reach Zipkin in batches a little after they end, from every app and sidecar, so the
 // trace is read again until its span count has stopped growing for a few seconds.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { Trace, type ZipkinSpan } from '../test/integration/zipkin.ts';
+import { type StableOptions, stableSpans, Trace, type ZipkinSpan } from '../test/integration/zipkin.ts';
+
+export { type StableOptions, stableSpans };
 
 /** What the trace of one order holds: its spans counted by service and by (service, name). */
 export interface TraceCheck {
@@ -34,34 +35,6 @@ export function tally(spans: ZipkinSpan[]): TraceCheck['byName'] {
   return [...counts.values()].sort(
     (a, b) => b.count - a.count || a.service.localeCompare(b.service) || a.name.localeCompare(b.name),
   );
-}
-
-export interface StableOptions {
-  /** How long the count must hold still. */
-  quietMs: number;
-  everyMs: number;
-  timeoutMs: number;
-}
-
-/**
- * Reads the spans until their count is above 0 and has not changed for `quietMs`, or the time runs out;
- * resolves to the last read and whether it held still.
- */
-export async function stableSpans(
-  read: () => Promise<ZipkinSpan[]>,
-  options: StableOptions,
-): Promise<{ spans: ZipkinSpan[]; stable: boolean }> {
-  const deadline = Date.now() + options.timeoutMs;
-  let spans = await read();
-  let since = Date.now();
-  for (;;) {
-    if (spans.length > 0 && Date.now() - since >= options.quietMs) return { spans, stable: true };
-    if (Date.now() >= deadline) return { spans, stable: false };
-    await sleep(options.everyMs);
-    const again = await read();
-    if (again.length !== spans.length) since = Date.now();
-    spans = again;
-  }
 }
 
 /** A trace's spans as Zipkin's API answers them: none while it knows no span of it (404). */

@@ -96,6 +96,34 @@ export const hasAll =
   (trace: Trace) =>
     names.every((name) => trace.named(name).length > 0);
 
+export interface StableOptions {
+  /** How long the count must hold still. */
+  quietMs: number;
+  everyMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * Reads the spans until their count is above 0 and has not changed for `quietMs`, or the time runs out;
+ * resolves to the last read and whether it held still.
+ */
+export async function stableSpans(
+  read: () => Promise<ZipkinSpan[]>,
+  options: StableOptions,
+): Promise<{ spans: ZipkinSpan[]; stable: boolean }> {
+  const deadline = Date.now() + options.timeoutMs;
+  let spans = await read();
+  let since = Date.now();
+  for (;;) {
+    if (spans.length > 0 && Date.now() - since >= options.quietMs) return { spans, stable: true };
+    if (Date.now() >= deadline) return { spans, stable: false };
+    await sleep(options.everyMs);
+    const again = await read();
+    if (again.length !== spans.length) since = Date.now();
+    spans = again;
+  }
+}
+
 /**
  * The whole trace, once it stops growing: complete by `complete`, then no new span for `quietMs` (the test
  * stack's apps and sidecars send theirs every 200 ms), for a test that counts its spans.
@@ -106,13 +134,9 @@ export async function settledTrace(
   complete: (trace: Trace) => boolean,
   quietMs = 1_500,
 ): Promise<Trace> {
-  let trace = await orderTrace(orderId, traceId, complete);
-  for (let quietSince = Date.now(); Date.now() - quietSince < quietMs; ) {
-    await sleep(250);
-    const response = await fetch(`${zipkin()}/api/v2/trace/${traceId}`);
-    const spans = (await response.json()) as ZipkinSpan[];
-    if (spans.length !== trace.spans.length) quietSince = Date.now();
-    trace = new Trace(spans);
-  }
-  return trace;
+  await orderTrace(orderId, traceId, complete);
+  const read = async () => (await (await fetch(`${zipkin()}/api/v2/trace/${traceId}`)).json()) as ZipkinSpan[];
+  const { spans, stable } = await stableSpans(read, { quietMs, everyMs: 250, timeoutMs: 30_000 });
+  if (!stable) throw new Error(`the trace of ${orderId} was still growing after 30 s: ${spans.length} spans`);
+  return new Trace(spans);
 }
