@@ -4,6 +4,7 @@
 // releases. The chaos run's client sends a key, so the retry names the same order. A proxy in front of
 // the real orderprocessing drops the first answer, as a kill would.
 import { createServer, type Server } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosClient } from '../chaos/client.ts';
 import { credentials, finished, pollUntil, stock, url, waitForOrder } from './client.ts';
@@ -14,14 +15,13 @@ let dropped = 0;
 
 beforeAll(async () => {
   proxy = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const sent = await buffer(request);
     const upstream = await fetch(url('orderprocessing', request.url ?? '/'), {
       method: request.method ?? 'GET',
       headers: Object.fromEntries(
         Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
       ) as Record<string, string>,
-      body: request.method === 'POST' ? Buffer.concat(chunks) : undefined,
+      body: request.method === 'POST' ? sent : undefined,
     });
     const body = await upstream.text();
     // The first POST reached the app and was acted on; its answer never comes back.

@@ -3,6 +3,7 @@
 // own. The integration files take turns: a file that kills something starts it again before it ends.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 import { inject } from 'vitest';
 import type { TestStack } from '../../scripts/lib/stack.ts';
 
@@ -28,12 +29,6 @@ export async function serveStackControl(stack: TestStack): Promise<{ url: string
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
-}
-
-async function text(request: AsyncIterable<Buffer>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk);
-  return Buffer.concat(chunks).toString();
 }
 
 /**
