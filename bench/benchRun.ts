@@ -151,6 +151,11 @@ export class BenchRun {
       .filter((name) => !name.startsWith(FLOOR_APP_ID));
   }
 
+  /** Every process a workflow may need: the stack's, and the floor's sidecar and worker (not the load generator). */
+  workloadProcesses(): string[] {
+    return [...this.stack.processes().map(({ name }) => name), ...(this.floorWorker ? [FLOOR_APP_ID] : [])];
+  }
+
   /** Every process of the stack and the floor, and the load generator, sampled from the first phase on. */
   private usageSampler(): UsageSampler {
     if (this.sampler) return this.sampler;

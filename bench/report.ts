@@ -96,7 +96,7 @@ export function summaryMarkdown(result: BenchResult): string {
   const lines = [
     runLine(result.startedAt, m, v),
     '',
-    `Each figure is the median of ${s.rounds} round(s) (the workloads' order turning from round to round), with the lowest and highest round in brackets where they differ; done and errors are totals, max the highest.`,
+    `Each figure is the median of ${s.rounds} round(s) (the workloads' order changing from round to round, orders and calls always side by side; the targets judge the median of each round's own ratio), with the lowest and highest round in brackets where they differ; done and errors are totals, max the highest.`,
     '',
     mdTable(
       SUMMARY_HEADER,
@@ -194,7 +194,7 @@ export function fullMarkdown(result: BenchResult): string {
     ...(Object.keys(s.appEnv).length > 0
       ? [`- **Experiment**: extra environment per app ${JSON.stringify(s.appEnv)}.`]
       : []),
-    `- Warm-up, once: up to ${s.warmUpCount} of each or ${s.warmUpSeconds} s at ${Math.min(10, s.concurrency)} in flight. Then ${s.rounds} round(s), each running every workload at 1 in flight (up to ${s.latencyCount} or ${s.latencySeconds} s) and then every workload at ${s.concurrency} in flight for ${s.durationSeconds} s (closed loop: each finished item starts the next), the workloads' order turning by one each round (orders, calls, floor; then calls, floor, orders; …), so that none always runs on a store already full of the others' workflows. Errors: a non-202 answer, a status other than COMPLETED, an unsuccessful result, or no completion within ${s.timeoutSeconds} s.`,
+    `- Warm-up, once: up to ${s.warmUpCount} of each or ${s.warmUpSeconds} s at ${Math.min(10, s.concurrency)} in flight. Then ${s.rounds} round(s), each running every workload at 1 in flight (up to ${s.latencyCount} or ${s.latencySeconds} s) and then every workload at ${s.concurrency} in flight for ${s.durationSeconds} s (closed loop: each finished item starts the next), the workloads' order changing each round (orders, calls, floor; then floor, calls, orders; then floor, orders, calls; and again), so that none always runs last, on a store already full of the others' workflows, while orders and calls, which the targets compare, always run side by side. Errors: a non-202 answer, a status other than COMPLETED, an unsuccessful result, or no completion within ${s.timeoutSeconds} s.`,
     `- Stack CPU per item: the CPU time of the stack's processes (apps, sidecars, Redis, placement, scheduler, Sentry; not the load generator, not the floor's worker and sidecar) during the phase ÷ items done.`,
     '',
     '## Every round, in the order the phases ran',

@@ -6,7 +6,6 @@ import {
   type PlanSettings,
   phasePlan,
   ROUND_ORDER,
-  rotated,
   SETTLE_SECONDS,
   spreadOf,
   stackCpuMsPerItem,
@@ -54,25 +53,31 @@ describe('phasePlan', () => {
     expect(phasePlan({ ...SETTINGS, warmUpCount: 0 }).some((spec) => spec.warmUp)).toBe(false);
   });
 
-  it('turns the order from round to round, so that each workload runs first, in the middle and last once', () => {
+  it('changes the order from round to round: each workload last once, orders and calls always side by side', () => {
     expect([1, 2, 3].map(loadOrder)).toEqual([
       ['orders', 'calls', 'floor'],
-      ['calls', 'floor', 'orders'],
+      ['floor', 'calls', 'orders'],
       ['floor', 'orders', 'calls'],
     ]);
     for (const kind of ROUND_ORDER) {
-      expect([1, 2, 3].map((round) => loadOrder(round).indexOf(kind)).sort()).toEqual([0, 1, 2]);
+      expect([1, 2, 3].filter((round) => loadOrder(round).at(-1) === kind)).toHaveLength(1);
+    }
+    for (const round of [1, 2, 3, 4]) {
+      const order = phasePlan({ ...SETTINGS, rounds: 4 })
+        .filter((spec) => spec.round === round && spec.concurrency === 30)
+        .map((spec) => spec.kind);
+      expect(Math.abs(order.indexOf('orders') - order.indexOf('calls'))).toBe(1);
     }
   });
 
   it('runs each round at 1 in flight before the load, every phase named apart', () => {
     const round2 = measured.filter((spec) => spec.round === 2).map((spec) => spec.name);
     expect(round2).toEqual([
-      'calls ×1, round 2',
       'floor ×1, round 2',
+      'calls ×1, round 2',
       'orders ×1, round 2',
-      'calls ×30, round 2',
       'floor ×30, round 2',
+      'calls ×30, round 2',
       'orders ×30, round 2',
     ]);
     expect(new Set(plan.map((spec) => spec.name)).size).toBe(plan.length);
@@ -86,15 +91,6 @@ describe('phasePlan', () => {
   it('knows the longest it can take: every phase to its time limit and a pause after each', () => {
     const oneRound = phasePlan({ ...SETTINGS, rounds: 1 });
     expect(longestSeconds(oneRound)).toBe(3 * 10 + 3 * 15 + 3 * 30 + 9 * SETTLE_SECONDS);
-  });
-});
-
-describe('rotated', () => {
-  it('turns a list left, any number of places', () => {
-    expect(rotated(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
-    expect(rotated(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
-    expect(rotated(['a', 'b', 'c'], 5)).toEqual(['c', 'a', 'b']);
-    expect(rotated([], 2)).toEqual([]);
   });
 });
 
@@ -163,7 +159,7 @@ describe('summarize', () => {
     usage('orders ×30, round 2', { orderprocessing: 18 }, 1300), // 18 s for 1200: 15 ms
     usage('orders ×30, round 3', { orderprocessing: 16.2, benchfloor: 99 }, 1450), // 16.2 s for 1350: 12 ms
   ];
-  const summaries = summarize(phases, usages, STACK);
+  const summaries = summarize(phases, usages, STACK, [...STACK, 'benchfloor']);
 
   it('lists each workload and concurrency once, in the tables’ order, warm-ups left out', () => {
     expect(summaries.map((s) => `${s.kind} ×${s.concurrency} (${s.rounds})`)).toEqual([
@@ -181,6 +177,18 @@ describe('summarize', () => {
     expect(orders?.stackCpuMs).toEqual({ median: 12, min: 10, max: 15 });
     expect(orders?.stackPeakMiB).toEqual({ median: 1450, min: 1300, max: 1500 });
     expect(summaries.find((s) => s.kind === 'calls' && s.concurrency === 30)?.perSecond.median).toBe(85);
+  });
+
+  it('keeps each round’s figures, its CPU per item counting the floor’s worker too', () => {
+    const orders = summaries.find((s) => s.kind === 'orders');
+    expect(orders?.byRound).toEqual([
+      { round: 1, perSecond: 50, p50: 600, workloadCpuMs: 10 },
+      { round: 2, perSecond: 40, p50: 700, workloadCpuMs: 15 },
+      { round: 3, perSecond: 45, p50: 650, workloadCpuMs: 85.3 }, // (16.2 + 99) s for 1350
+    ]);
+    expect(summaries.find((s) => s.kind === 'calls' && s.concurrency === 1)?.byRound).toEqual([
+      { round: 1, perSecond: 30, p50: 25 },
+    ]);
   });
 
   it('adds up what was done and what failed over the rounds', () => {

@@ -1,26 +1,29 @@
-// The benchmark's rounds: every workload runs once per round, in an order that turns from one round to the
-// next, so that none always runs last, on a state store already full of the others' workflows; the figures
-// the targets judge are each the median of the rounds, reported with their spread (min–max) across them.
+// The benchmark's rounds: every workload runs once per round, in an order that changes from one round to
+// the next, so that none always runs last, on a state store already full of the others' workflows. Orders
+// and the calls workload, which the targets compare, run side by side in every round: the machine's speed
+// drifts by a fifth over minutes (bench/results/experiments.md), so a ratio is taken within a round, and
+// the targets judge the median of the rounds' ratios. Each figure is reported with its spread (min–max).
 
 import type { PhaseKind, PhaseResult, PhaseSpec } from './load.ts';
 import type { Settings } from './report.ts';
 import type { PhaseUsage } from './rss.ts';
 
-/** The first round's order; each later round starts one further along (orders, calls, floor; calls, …). */
-export const ROUND_ORDER: readonly PhaseKind[] = ['orders', 'calls', 'floor'];
+/**
+ * Each round's order, from the first, repeating after the third: orders and calls always next to each other,
+ * each workload last in one round of three.
+ */
+export const ROUND_ORDERS: readonly (readonly PhaseKind[])[] = [
+  ['orders', 'calls', 'floor'],
+  ['floor', 'calls', 'orders'],
+  ['floor', 'orders', 'calls'],
+];
+export const ROUND_ORDER: readonly PhaseKind[] = ROUND_ORDERS[0] ?? [];
 /** The order the tables list the workloads in, whatever order they ran in. */
 export const TABLE_ORDER: readonly PhaseKind[] = ['floor', 'calls', 'orders'];
 /** No sustained phase starts more items than this, whatever its duration. */
 export const MAX_ITEMS_PER_PHASE = 20_000;
 /** The pause after each phase, for the engine to settle (reminders, state writes) before the next. */
 export const SETTLE_SECONDS = 2;
-
-/** `list` turned `by` places to the left: rotated([a, b, c], 1) is [b, c, a]. */
-export function rotated<T>(list: readonly T[], by: number): T[] {
-  if (list.length === 0) return [];
-  const start = ((by % list.length) + list.length) % list.length;
-  return [...list.slice(start), ...list.slice(0, start)];
-}
 
 /** The middle value (the mean of the two middle ones for an even count), unrounded; 0 for none. */
 export function middle(values: number[]): number {
@@ -56,6 +59,8 @@ export type PlanSettings = Pick<
  * the round's turn of `kinds`. At 1 in flight for the load too, a round has the latency phases only.
  */
 export function phasePlan(s: PlanSettings, kinds: readonly PhaseKind[] = ROUND_ORDER): PhaseSpec[] {
+  const orderOf = (round: number) =>
+    (ROUND_ORDERS[(round - 1) % ROUND_ORDERS.length] ?? ROUND_ORDER).filter((kind) => kinds.includes(kind));
   const warm = Math.min(10, s.concurrency);
   const plan: PhaseSpec[] = [];
   if (s.warmUpCount > 0) {
@@ -72,7 +77,7 @@ export function phasePlan(s: PlanSettings, kinds: readonly PhaseKind[] = ROUND_O
     }
   }
   for (let round = 1; round <= s.rounds; round++) {
-    const order = rotated(kinds, round - 1);
+    const order = orderOf(round);
     const named = (kind: PhaseKind, concurrency: number) => `${kind} ×${concurrency}, round ${round}`;
     for (const kind of order) {
       const durationMs = s.latencySeconds * 1000;
@@ -93,11 +98,20 @@ export function longestSeconds(plan: PhaseSpec[]): number {
   return plan.reduce((total, spec) => total + spec.durationMs / 1000 + SETTLE_SECONDS, 0);
 }
 
-/** CPU time of the stack's processes during a phase per item it completed, in ms; undefined for none done. */
-export function stackCpuMsPerItem(usage: PhaseUsage, stackProcesses: string[], completed: number): number | undefined {
+/** CPU time of the processes named during a phase per item it completed, in ms; undefined for none done. */
+export function stackCpuMsPerItem(usage: PhaseUsage, processes: string[], completed: number): number | undefined {
   if (completed <= 0) return undefined;
-  const seconds = stackProcesses.reduce((total, name) => total + (usage.cpuSeconds[name] ?? 0), 0);
+  const seconds = processes.reduce((total, name) => total + (usage.cpuSeconds[name] ?? 0), 0);
   return Math.round((seconds * 1000 * 10) / completed) / 10;
+}
+
+/** One round's figures of a workload, for ratios taken within the round. */
+export interface RoundFigures {
+  round: number;
+  perSecond: number;
+  p50: number;
+  /** CPU per item of every process the workflow needs (the stack's, and the floor's worker and sidecar). */
+  workloadCpuMs?: number;
 }
 
 /** One workload at one concurrency over the rounds: totals, and each figure's median and spread. */
@@ -121,6 +135,8 @@ export interface PhaseSummary {
   /** Share of the whole machine this run's processes used, and that was busy at all, %. */
   watchedPercent?: Spread;
   machineBusyPercent?: Spread;
+  /** Each round's own figures, in the order of the rounds. */
+  byRound: RoundFigures[];
 }
 
 /** The spread of `pick` over the rounds that have a value for it; undefined when none has. */
@@ -129,8 +145,16 @@ function spreadWhere<T>(rounds: T[], pick: (round: T) => number | undefined): Sp
   return values.length > 0 ? spreadOf(values) : undefined;
 }
 
-/** The measured phases (warm-ups left out) summed up per workload and concurrency, in the tables' order. */
-export function summarize(phases: PhaseResult[], usage: PhaseUsage[], stackProcesses: string[]): PhaseSummary[] {
+/**
+ * The measured phases (warm-ups left out) summed up per workload and concurrency, in the tables' order.
+ * `workloadProcesses`: the stack's and the floor's (everything but the load generator).
+ */
+export function summarize(
+  phases: PhaseResult[],
+  usage: PhaseUsage[],
+  stackProcesses: string[],
+  workloadProcesses: string[] = stackProcesses,
+): PhaseSummary[] {
   const measured = phases.filter((phase) => !phase.warmUp);
   const groups = new Map<string, PhaseResult[]>();
   for (const phase of measured) {
@@ -163,6 +187,16 @@ export function summarize(phases: PhaseResult[], usage: PhaseUsage[], stackProce
         stackPeakPssMiB: used((u) => u.stackPeakPssMiB),
         watchedPercent: used((u) => u.watchedPercent),
         machineBusyPercent: used((u) => u.machineBusyPercent),
+        byRound: rounds.map((phase) => {
+          const u = usageOf(phase);
+          const workloadCpuMs = u ? stackCpuMsPerItem(u, workloadProcesses, phase.completed) : undefined;
+          return {
+            round: phase.round,
+            perSecond: phase.perSecond,
+            p50: phase.latency.p50,
+            ...(workloadCpuMs === undefined ? {} : { workloadCpuMs }),
+          };
+        }),
       };
     })
     .sort((a, b) => a.concurrency - b.concurrency || TABLE_ORDER.indexOf(a.kind) - TABLE_ORDER.indexOf(b.kind));

@@ -71,7 +71,7 @@ async function standardRun(settings: BenchOptions): Promise<void> {
     box.loadAverageAfter = loadAverage();
     const { usage, peakMiB } = run.usage();
     const stackProcesses = run.stackProcesses();
-    const summaries = summarize(phases, usage, stackProcesses);
+    const summaries = summarize(phases, usage, stackProcesses, run.workloadProcesses());
     const result: BenchResult = {
       ...finishedRun(
         { startedAt, machine: box, versions: runVersions, settings: reportedSettings(settings) },
