@@ -6,6 +6,7 @@ import {
   type PlanSettings,
   phasePlan,
   ROUND_ORDER,
+  ratiosByRound,
   SETTLE_SECONDS,
   spreadOf,
   stackCpuMsPerItem,
@@ -108,6 +109,24 @@ function usage(phase: string, cpuSeconds: Record<string, number>, stackPeakMiB =
     watchedPercent: 85,
   };
 }
+
+describe('ratiosByRound', () => {
+  it('pairs rounds by their number, and leaves out a round that lacks one side or a figure', () => {
+    const mine = [
+      { round: 1, rate: 60 },
+      { round: 2, rate: 45 },
+      { round: 3, rate: undefined },
+    ];
+    const theirs = [
+      { round: 3, rate: 10 },
+      { round: 2, rate: 50 },
+      { round: 4, rate: 99 },
+    ];
+    expect(ratiosByRound(mine, theirs, (each) => each.rate)).toEqual([0.9]);
+    expect(ratiosByRound(theirs, mine, (each) => each.rate)).toEqual([50 / 45]);
+    expect(ratiosByRound(mine, [{ round: 1, rate: 0 }], (each) => each.rate)).toEqual([]);
+  });
+});
 
 describe('stackCpuMsPerItem', () => {
   it('adds the CPU of the stack’s processes only, per item done', () => {

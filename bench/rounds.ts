@@ -105,6 +105,22 @@ export function stackCpuMsPerItem(usage: PhaseUsage, processes: string[], comple
   return Math.round((seconds * 1000 * 10) / completed) / 10;
 }
 
+/**
+ * `mine` ÷ `theirs` of one figure, per round that has both (by round number), in `mine`'s order: a ratio
+ * taken within each round, where the machine's drift between rounds cancels.
+ */
+export function ratiosByRound<T extends { round: number }>(
+  mine: readonly T[],
+  theirs: readonly T[],
+  pick: (item: T) => number | undefined,
+): number[] {
+  return mine.flatMap((item) => {
+    const other = theirs.find((each) => each.round === item.round);
+    const [value, base] = [pick(item), other ? pick(other) : undefined];
+    return value !== undefined && base !== undefined && base > 0 ? [value / base] : [];
+  });
+}
+
 /** One round's figures of a workload, for ratios taken within the round. */
 export interface RoundFigures {
   round: number;

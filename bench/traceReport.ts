@@ -7,7 +7,7 @@ import { APP_IDS } from './options.ts';
 import type { TraceCheck } from './orderTrace.ts';
 import type { Settings } from './report.ts';
 import { type RunRecord, runLine, writeResultFiles } from './results.ts';
-import { middle, type PhaseSummary, type Spread, spreadOf } from './rounds.ts';
+import { middle, type PhaseSummary, ratiosByRound, type Spread, spreadOf } from './rounds.ts';
 import type { PhaseUsage } from './rss.ts';
 import type { Target } from './targets.ts';
 import { range } from './targets.ts';
@@ -38,12 +38,8 @@ const twoDecimals = (value: number) => Math.round(value * 100) / 100;
 
 /** Traced ÷ untraced orders/s of each round both stacks ran. */
 export function roundRatios(traced: PhaseResult[], untraced: PhaseResult[]): number[] {
-  return traced
-    .filter((phase) => !phase.warmUp)
-    .flatMap((phase) => {
-      const other = untraced.find((each) => !each.warmUp && each.round === phase.round);
-      return other && other.perSecond > 0 ? [twoDecimals(phase.perSecond / other.perSecond)] : [];
-    });
+  const measured = (phases: PhaseResult[]) => phases.filter((phase) => !phase.warmUp);
+  return ratiosByRound(measured(traced), measured(untraced), (phase) => phase.perSecond).map(twoDecimals);
 }
 
 /** Issue #22's targets, from what the run measured. */
