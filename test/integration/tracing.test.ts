@@ -99,6 +99,8 @@ describe('an order in Zipkin', () => {
     const whole = await settledTrace(id, traceId, () => true);
     expect(whole.spans.length, whole.summary()).toBeLessThanOrEqual(MAX_ORDER_SPANS);
     expect(whole.spans.filter(isStateCall)).toEqual([]);
+    // A batch of notifications holds other orders' messages too: its request is no span of this trace.
+    expect(whole.named('post /notifications/bulk')).toEqual([]);
     const reserved = whole.one('post /reserve').annotations?.map((event) => event.value) ?? [];
     expect(
       reserved.some((event) => /^state (GET|POST): 2\d\d in \d+ ms$/.test(event)),

@@ -114,7 +114,8 @@ export function registerSubscription(app: ServiceApp, { model, index, live }: Su
   // One entry of a batch, in a span of its own whose parent is the message's trace (the CloudEvent's
   // `traceparent`, which the publisher's sidecar set), so that each order's trace holds its notifications
   // although one request carries several orders. Named as a delivery of its own is (the route), so an
-  // order's trace reads as before; the batch's request is `POST /notifications/bulk`, in one of them.
+  // order's trace reads as before. The batch's request is a span only at TRACE_DETAIL=calls
+  // (shared/instrument.ts), `POST /notifications/bulk`, in one of their traces.
   async function handleEntry(event: unknown, log: FastifyBaseLogger): Promise<DeliveryStatus> {
     const cloudEvent = CloudEvent.safeParse(event);
     if (!cloudEvent.success) {

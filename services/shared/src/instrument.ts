@@ -7,6 +7,12 @@ import { setTraceDetail, sidecarCallName, spanIds, tagErrors, traceDetailOf, tra
 
 /** Requests that say nothing about orders: the sidecar's health checks, the page's assets and live stream. */
 const UNTRACED_PATHS = new Set(['/healthz', '/', '/app.js', '/style.css', '/events', '/favicon.ico']);
+/**
+ * Plumbing, a span only at TRACE_DETAIL=calls: a batch of notifications holds several orders' messages,
+ * each traced on its own under its order (notifications' subscription.ts); the batch's request would land
+ * in one of their traces.
+ */
+const CALLS_ONLY_PATHS = new Set(['/notifications/bulk']);
 
 /** At TRACE_DETAIL=calls: every call to the sidecar a span; a call outside any span starts no trace. */
 async function sidecarCallSpans() {
@@ -33,13 +39,14 @@ async function startTracing(): Promise<void> {
   });
   provider.register();
   setTraceDetail(detail);
+  const untraced = detail === 'calls' ? UNTRACED_PATHS : new Set([...UNTRACED_PATHS, ...CALLS_ONLY_PATHS]);
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
         // The services call out through undici only (dapr.ts); the SDK's gRPC is HTTP/2, untouched either way.
         disableOutgoingRequestInstrumentation: true,
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+        ignoreIncomingRequestHook: (request) => untraced.has((request.url ?? '').split('?')[0] ?? ''),
       }),
       ...(detail === 'calls' ? [await sidecarCallSpans()] : []),
     ],
