@@ -16,9 +16,12 @@ import type { OrderInput } from './workflow/orderWorkflow.ts';
 export interface IdClaim {
   /** The Idempotency-Key's request hash, for keyed orders. */
   requestHash?: string;
-  /** starting: its owner is starting the workflow; started: the workflow was started. */
+  /**
+   * starting: its owner is starting the workflow; started: the workflow was started. Only a keyed claim is
+   * marked started: an order placed without a key keeps `starting`, and nothing waits on it.
+   */
   state: 'starting' | 'started';
-  /** Which placement attempt owns it (while `starting`). */
+  /** Which placement attempt owns it (a keyed claim, while `starting`). */
   by?: string;
   /** When it was claimed (ms): the order's creation. */
   at: number;
@@ -71,9 +74,18 @@ export class OrderPlacement {
   /** Places the order under `input.orderId` unless that id was claimed before. */
   async place(input: OrderInput): Promise<Placement> {
     const key = claimKey(input.orderId);
-    const claim: IdClaim = { state: 'starting', by: randomUUID(), at: this.now(), order: input.order };
-    if (input.requestHash) claim.requestHash = input.requestHash;
+    const { requestHash } = input;
+    const keyed = requestHash !== undefined;
+    const claim: IdClaim = {
+      state: 'starting',
+      at: this.now(),
+      order: input.order,
+      ...(keyed ? { by: randomUUID(), requestHash } : {}),
+    };
     if (await createIfAbsent(this.store, key, claim)) return this.start(input, claim);
+    // Without an Idempotency-Key the id was drawn at random for this placement alone: a claim there is
+    // another order's, never this one's to wait on or take over. The caller draws another id.
+    if (!keyed) return { placed: false, requestHash: undefined };
 
     for (;;) {
       const { value: held, etag } = await this.store.getState<IdClaim>(key);
@@ -97,18 +109,20 @@ export class OrderPlacement {
     }
   }
 
-  /** Starts the workflow this placement owns the claim of, then notes that it did. */
+  /** Starts the workflow this placement owns the claim of, then notes that it did (a keyed claim). */
   private async start(input: OrderInput, claim: IdClaim): Promise<Placement> {
+    const keyed = claim.by !== undefined;
     // A placement this slow may have been taken over meanwhile: then the order is the taker's to start.
-    if (this.now() - claim.at > this.takeoverMs / 2) {
+    if (keyed && this.now() - claim.at > this.takeoverMs / 2) {
       const { value } = await this.store.getState<IdClaim>(claimKey(input.orderId));
       if (value?.by !== claim.by) return { placed: false, requestHash: value?.requestHash };
     }
     const started = await this.engine.start(input).catch((error: unknown) => {
       throw error instanceof EngineUnavailable ? new PlacementUnknown(input.orderId) : error;
     });
-    // Best effort: a claim left `starting` is found started by the next placement of the id (it looks).
-    await this.markStarted(input.orderId, claim).catch(() => undefined);
+    // Only a retry with the same key reads the claim again. Best effort: a claim left `starting` is found
+    // started by the next placement of the id (it looks).
+    if (keyed) await this.markStarted(input.orderId, claim).catch(() => undefined);
     return started === 'started' ? { placed: true } : { placed: false, requestHash: input.requestHash };
   }
 

@@ -74,6 +74,34 @@ describe('placing an order under an Idempotency-Key on two replicas at once', ()
   });
 });
 
+describe('an order placed without an Idempotency-Key', () => {
+  const unkeyed = (orderId: string): OrderInput => ({ orderId, order: ORDER, ...SETTINGS });
+
+  it('claims its random id in one write, reads nothing and keeps no owner', async () => {
+    const store = new FakeState();
+    const engine = new FakeEngine();
+    expect(await new OrderPlacement(engine, store).place(unkeyed('order_riley_fffff'))).toEqual({ placed: true });
+    expect(engine.starts).toBe(1);
+    expect(store.writes).toBe(1);
+    expect(store.reads).toBe(0);
+    const claim = store.peek<IdClaim>(claimKey('order_riley_fffff'));
+    expect(claim).toMatchObject({ state: 'starting', order: ORDER });
+    expect(claim?.by).toBeUndefined();
+  });
+
+  it('gives up an id that is taken at once: another order’s claim is never waited on nor taken over', async () => {
+    const store = new FakeState();
+    const engine = new FakeEngine();
+    const now = 1_000_000;
+    // An order of long ago, its history purged, whose claim was never marked started.
+    store.put(claimKey('order_riley_ggggg'), { state: 'starting', at: now - 86_400_000, order: ORDER });
+    const placement = new OrderPlacement(engine, store, { takeoverMs: 5000, pollMs: 1, now: () => now });
+    expect(await placement.place(unkeyed('order_riley_ggggg'))).toEqual({ placed: false, requestHash: undefined });
+    expect(engine.starts).toBe(0);
+    expect(store.peek<IdClaim>(claimKey('order_riley_ggggg'))?.at).toBe(now - 86_400_000);
+  });
+});
+
 describe('a claim', () => {
   it('whose owner died before starting the workflow is taken over, once', async () => {
     const store = new FakeState();
