@@ -82,7 +82,8 @@ describe.concurrent('the watchdog', () => {
 
     // Moving again, the timer that fired meanwhile ends the wait: the stock goes back and the mark goes.
     const order = await waitForOrder(id, finished, 20_000);
-    expect(order.order_result?.success).toBe(false);
+    // Once (one full run of many) this found no order_result: the whole view says how it ended, if again.
+    expect(order.order_result?.success, JSON.stringify(order)).toBe(false);
     await waitForNotification(id, 'approval_timed_out');
     const kinds = await kindsOf(id);
     expect(kinds.slice(0, 3)).toEqual(['received', 'stock_reserved', 'waiting_for_approval']);
