@@ -10,6 +10,7 @@ import {
   waitForOrder,
   waitingForApproval,
 } from './client.ts';
+import { control } from './stackControl.ts';
 
 describe('cancelling', () => {
   it('while the order waits for approval releases the stock and ends it as cancelled', async () => {
@@ -55,5 +56,34 @@ describe('purging', () => {
 
     await call('orderprocessing', `/orders/${running}/cancel`, { method: 'POST', as: 'chris' });
     await waitForOrder(running, finished);
+  });
+
+  it('purges nothing while notifications (the order projection) is down, and says so (503); the same request purges it once it is back', async () => {
+    const [id, purged] = await Promise.all(
+      [1, 2].map(() => placeOrder({ customer: 'Pim', items: ['milk'], total: 3 })),
+    );
+    await Promise.all([id, purged].map((order) => waitForOrder(order ?? '', finished)));
+    expect((await call('orderprocessing', `/orders/${purged}`, { method: 'DELETE', as: 'admin' })).status).toBe(200);
+    await control('notifications', 'app', 'kill');
+    try {
+      const refused = await call<{ message?: string }>('orderprocessing', `/orders/${id}`, {
+        method: 'DELETE',
+        as: 'admin',
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.message).toMatch(/was not purged: the order projection is not reachable/);
+      const kept = await call('orderprocessing', `/orders/${id}`);
+      expect(kept.body).toMatchObject({ id, status: 'COMPLETED' });
+      expect(kept.body).not.toHaveProperty('archived');
+      // An order purged before: its summary is kept by the projection, out of reach for now.
+      const archive = await call<{ message?: string }>('orderprocessing', `/orders/${purged}`);
+      expect(archive.status).toBe(503);
+      expect(archive.body.message).toMatch(/its archive is not reachable/);
+    } finally {
+      await control('notifications', 'app', 'start');
+    }
+    expect((await call('orderprocessing', `/orders/${id}`, { method: 'DELETE', as: 'admin' })).status).toBe(200);
+    expect((await call('orderprocessing', `/orders/${id}`)).body).toMatchObject({ id, archived: true });
+    expect((await call('orderprocessing', `/orders/${purged}`)).body).toMatchObject({ id: purged, archived: true });
   });
 });

@@ -2,7 +2,7 @@
 // `notifications` (one projection for GET /orders, the watchdog and the page), asked through Dapr service
 // invocation. This service tells it only what no event says: an order purged, or ended through Dapr
 // directly. Messages: #shared/orderProjection.ts; routes: notifications' projectionRoutes.ts.
-import type { DaprHttpClient } from '#shared/dapr.ts';
+import { DaprError, type DaprHttpClient } from '#shared/dapr.ts';
 import type {
   FinalSummary,
   IndexedOrder,
@@ -11,6 +11,10 @@ import type {
   ListRequest,
   RunningEntry,
 } from '#shared/orderProjection.ts';
+
+/** A call that failed on the way (the projection, or a sidecar between, did not answer): worth another try. */
+export const unreachable = (error: unknown): boolean =>
+  error instanceof DaprError || (error as { code?: unknown }).code !== undefined;
 
 /** What orderprocessing asks of the projection; tests hand in one of their own. */
 export interface OrderProjection {

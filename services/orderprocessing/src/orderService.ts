@@ -1,12 +1,12 @@
 // What the order API does, without HTTP: place an order (one workflow per order id, an Idempotency-Key
 // naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
-import { Conflict, NotFound, Problem } from '#shared/errors.ts';
+import { Conflict, NotFound, Problem, Unavailable } from '#shared/errors.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import type { OrderArchive } from './archive.ts';
 import type { StoredOrder, WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
-import type { OrderProjection } from './orderProjection.ts';
+import { type OrderProjection, unreachable } from './orderProjection.ts';
 import { OrderPlacement, type PlacementOptions } from './placement.ts';
 import type { OrderRequest, OrderView } from './schemas.ts';
 import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
@@ -92,7 +92,7 @@ export class OrderService {
   async view(id: string): Promise<{ view: OrderView; trace?: WorkflowTrace }> {
     const found = await this.engine.find(id);
     if (found) return { view: found.view, ...(found.input.trace ? { trace: found.input.trace } : {}) };
-    const archived = await this.archive.find(id);
+    const archived = await this.archived(id);
     if (archived) return { view: archived };
     throw new NotFound(`order ${id} not found`);
   }
@@ -101,7 +101,7 @@ export class OrderService {
   private async find(id: string, action: string): Promise<StoredOrder> {
     const found = await this.engine.find(id);
     if (found) return found;
-    const archived = await this.archive.find(id);
+    const archived = await this.archived(id);
     if (archived) throw new Conflict(`order ${id} is ${archived.status} (archived): there is nothing to ${action}`);
     throw new NotFound(`order ${id} not found`);
   }
@@ -124,14 +124,32 @@ export class OrderService {
     return outcome;
   }
 
-  /** Deletes a finished order's history, so that its id is free again. */
+  /**
+   * Deletes a finished order's history. The projection is told first: if it cannot be, nothing is purged
+   * and the same request can be tried again (the other way round, a retry found the order archived: 409).
+   */
   async purge(id: string): Promise<void> {
     const found = await this.find(id, 'purge');
     if (!FINISHED.has(found.view.status)) {
       throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
     }
+    await this.projection?.markPurged(id).catch((error: unknown) => {
+      throw unavailable(
+        error,
+        `order ${id} was not purged: the order projection is not reachable; try again in a moment`,
+      );
+    });
     await this.engine.purge(id);
-    await this.projection?.markPurged(id);
+  }
+
+  /** An order the engine no longer knows, as the archive keeps it (read through Dapr: it may not answer). */
+  private archived(id: string): Promise<OrderView | undefined> {
+    return this.archive.find(id).catch((error: unknown) => {
+      throw unavailable(
+        error,
+        `order ${id} is not in the engine, and its archive is not reachable; try again in a moment`,
+      );
+    });
   }
 
   /** Keeps the order's first decision (a create: one wins, also across replicas); 404 or 409 when it cannot be. */
@@ -162,4 +180,12 @@ export class OrderService {
     }
     return outcome;
   }
+}
+
+/** A call through Dapr that did not get through becomes a 503 (its cause logged); anything else stays. */
+function unavailable(error: unknown, message: string): unknown {
+  if (!unreachable(error)) return error;
+  const problem = new Unavailable(message);
+  problem.cause = error;
+  return problem;
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DaprError } from '#shared/dapr.ts';
 import { OrderId } from '#shared/messages.ts';
 import { buildApp, loadOrderConfig } from '../src/app.ts';
 
@@ -447,6 +448,42 @@ describe('DELETE /orders/:id', () => {
     expect((await purge(id, CHRIS_TOKEN)).statusCode).toBe(401);
     expect((await purge(id)).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: `/orders/${id}` })).statusCode).toBe(404);
+  });
+
+  it('purges nothing while the projection cannot be told (503), and the same request purges it later', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    orders.update(id, { status: 'COMPLETED' });
+    const markPurged = projection.markPurged;
+    projection.markPurged = () => Promise.reject(new DaprError('invoke notifications: 500', 500, undefined));
+    const refused = await purge(id);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().message).toBe(
+      `order ${id} was not purged: the order projection is not reachable; try again in a moment`,
+    );
+    expect((await app.inject({ method: 'GET', url: `/orders/${id}` })).json()).toMatchObject({
+      id,
+      status: 'COMPLETED',
+    });
+    expect((await app.inject({ method: 'GET', url: `/orders/${id}` })).json()).not.toHaveProperty('archived');
+
+    const marked: string[] = [];
+    projection.markPurged = (order) => {
+      marked.push(order);
+      return markPurged(order);
+    };
+    expect((await purge(id)).statusCode).toBe(200);
+    expect(await orders.find(id)).toBeUndefined();
+    expect(marked).toEqual([id]);
+  });
+
+  it('answers 503 for a purged order while its archive cannot be read', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    orders.update(id, { status: 'COMPLETED' });
+    expect((await purge(id)).statusCode).toBe(200);
+    projection.final = () => Promise.reject(new DaprError('invoke notifications: 500', 500, undefined));
+    const answer = await app.inject({ method: 'GET', url: `/orders/${id}` });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json().message).toMatch(/its archive is not reachable/);
   });
 
   it('refuses a running order with 409', async () => {
