@@ -19,7 +19,7 @@ it('runs every workload without errors and writes a complete report', async () =
       '--import',
       'tsx',
       join(repoRoot, 'bench', 'run.ts'),
-      // One round: the rounds' medians and turning order are the unit tests' business (bench/rounds.test.ts).
+      // One round: the rounds' medians and order are the unit tests' business (bench/rounds.test.ts).
       ...['--concurrency', '3', '--duration', '2s', '--latency-count', '3', '--warmup-count', '3', '--rounds', '1'],
       ...['--no-readme', '--results-dir', resultsDir],
     ],
