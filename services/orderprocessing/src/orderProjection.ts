@@ -3,6 +3,7 @@
 // invocation. This service tells it only what no event says: an order purged, or ended through Dapr
 // directly. Messages: #shared/orderProjection.ts; routes: notifications' projectionRoutes.ts.
 import { DaprError, type DaprHttpClient } from '#shared/dapr.ts';
+import { Unavailable } from '#shared/errors.ts';
 import type {
   FinalSummary,
   IndexedOrder,
@@ -12,9 +13,16 @@ import type {
   RunningEntry,
 } from '#shared/orderProjection.ts';
 
-/** A call that failed on the way (the projection, or a sidecar between, did not answer): worth another try. */
-export const unreachable = (error: unknown): boolean =>
-  error instanceof DaprError || (error as { code?: unknown }).code !== undefined;
+/**
+ * A call through Dapr that did not get through (the projection, the state store or a sidecar between did
+ * not answer) becomes a 503 with `message`, worth another try, its cause logged; anything else stays as it is.
+ */
+export function unavailableIfUnreached(error: unknown, message: string): unknown {
+  if (!(error instanceof DaprError) && (error as { code?: unknown }).code === undefined) return error;
+  const problem = new Unavailable(message);
+  problem.cause = error;
+  return problem;
+}
 
 /** What orderprocessing asks of the projection; tests hand in one of their own. */
 export interface OrderProjection {

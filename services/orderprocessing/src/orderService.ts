@@ -1,12 +1,12 @@
 // What the order API does, without HTTP: place an order (one workflow per order id, an Idempotency-Key
 // naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
-import { Conflict, NotFound, Problem, Unavailable } from '#shared/errors.ts';
+import { Conflict, NotFound, Problem } from '#shared/errors.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import type { OrderArchive } from './archive.ts';
 import type { StoredOrder, WorkflowGateway } from './engine.ts';
 import { newOrderId, orderIdForKey, requestHash } from './orderId.ts';
-import { type OrderProjection, unreachable } from './orderProjection.ts';
+import { type OrderProjection, unavailableIfUnreached } from './orderProjection.ts';
 import { OrderPlacement, type PlacementOptions } from './placement.ts';
 import type { OrderRequest, OrderView } from './schemas.ts';
 import { APPROVAL_THRESHOLD, type ApprovalDecision, type OrderInput } from './workflow/orderWorkflow.ts';
@@ -134,7 +134,7 @@ export class OrderService {
       throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
     }
     await this.projection?.markPurged(id).catch((error: unknown) => {
-      throw unavailable(
+      throw unavailableIfUnreached(
         error,
         `order ${id} was not purged: the order projection is not reachable; try again in a moment`,
       );
@@ -145,7 +145,7 @@ export class OrderService {
   /** An order the engine no longer knows, as the archive keeps it (read through Dapr: it may not answer). */
   private archived(id: string): Promise<OrderView | undefined> {
     return this.archive.find(id).catch((error: unknown) => {
-      throw unavailable(
+      throw unavailableIfUnreached(
         error,
         `order ${id} is not in the engine, and its archive is not reachable; try again in a moment`,
       );
@@ -180,12 +180,4 @@ export class OrderService {
     }
     return outcome;
   }
-}
-
-/** A call through Dapr that did not get through becomes a 503 (its cause logged); anything else stays. */
-function unavailable(error: unknown, message: string): unknown {
-  if (!unreachable(error)) return error;
-  const problem = new Unavailable(message);
-  problem.cause = error;
-  return problem;
 }

@@ -5,10 +5,10 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Approver, roleOf } from '#shared/auth.ts';
-import { Problem, problems, Unauthorized, Unavailable } from '#shared/errors.ts';
+import { Problem, problems, Unauthorized } from '#shared/errors.ts';
 import type { IndexedOrder, ListRequest, Position } from '#shared/orderProjection.ts';
 import { limit } from '#shared/rateLimits.ts';
-import { unreachable } from '../orderProjection.ts';
+import { unavailableIfUnreached } from '../orderProjection.ts';
 import { OrderList, type OrderListItem, OrderListQuery } from '../schemas.ts';
 
 const CursorShape = z.strictObject({ v: z.literal(1), at: z.number().int().min(0), id: z.string().min(1).max(200) });
@@ -90,10 +90,7 @@ const listRoute: FastifyPluginAsyncZod<ListRouteOptions> = async (app, { approve
     },
     async (request) => {
       const page = await app.orderProjection.list(listQuery(request.query)).catch((error: unknown) => {
-        // Worth another try, not a 500.
-        if (!unreachable(error)) throw error;
-        request.log.warn({ err: error }, 'the order projection could not be read');
-        throw new Unavailable('the order list is not reachable right now; try again in a moment');
+        throw unavailableIfUnreached(error, 'the order list is not reachable right now; try again in a moment');
       });
       return { orders: page.orders.map(toItem), ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}) };
     },
