@@ -5,7 +5,7 @@
 import { ORDER_SERVICES } from './floor.ts';
 import type { PhaseKind, PhaseResult } from './load.ts';
 import { type RunRecord, replaceReadmeSection, runLine, writeResultFiles } from './results.ts';
-import { median, type PhaseSummary, type Spread, stackCpuMsPerItem } from './rounds.ts';
+import { cpuMsPerItem, median, type PhaseSummary, type Spread } from './rounds.ts';
 import type { PhaseUsage } from './rss.ts';
 import { bestCase, range, type Target } from './targets.ts';
 
@@ -135,7 +135,7 @@ function roundsTable(result: BenchResult): string {
     .filter((phase) => !phase.warmUp)
     .map((phase) => {
       const usage = result.usage.find((u) => u.phase === phase.name);
-      const cpu = usage && stackCpuMsPerItem(usage, result.stackProcesses, phase.completed);
+      const cpu = usage && cpuMsPerItem(usage, result.stackProcesses, phase.completed);
       return [
         String(phase.round),
         `${phase.kind} ×${phase.concurrency}`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PhaseKind, PhaseResult } from './load.ts';
 import {
+  cpuMsPerItem,
   longestSeconds,
   median,
   type PlanSettings,
@@ -9,7 +10,6 @@ import {
   ratiosByRound,
   SETTLE_SECONDS,
   spreadOf,
-  stackCpuMsPerItem,
   summarize,
 } from './rounds.ts';
 import type { PhaseUsage } from './rss.ts';
@@ -128,7 +128,7 @@ describe('ratiosByRound', () => {
   });
 });
 
-describe('stackCpuMsPerItem', () => {
+describe('cpuMsPerItem', () => {
   it('adds the CPU of the stack’s processes only, per item done', () => {
     const cpu = {
       orderprocessing: 6,
@@ -137,12 +137,12 @@ describe('stackCpuMsPerItem', () => {
       benchfloor: 50,
       'bench (load generator)': 9,
     };
-    expect(stackCpuMsPerItem(usage('x', cpu), STACK, 1000)).toBe(10);
-    expect(stackCpuMsPerItem(usage('x', { orderprocessing: 1 }), STACK, 3)).toBe(333.3);
+    expect(cpuMsPerItem(usage('x', cpu), STACK, 1000)).toBe(10);
+    expect(cpuMsPerItem(usage('x', { orderprocessing: 1 }), STACK, 3)).toBe(333.3);
   });
 
   it('has no figure for a phase that completed nothing', () => {
-    expect(stackCpuMsPerItem(usage('x', { orderprocessing: 6 }), STACK, 0)).toBeUndefined();
+    expect(cpuMsPerItem(usage('x', { orderprocessing: 6 }), STACK, 0)).toBeUndefined();
   });
 });
 

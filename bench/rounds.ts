@@ -99,7 +99,7 @@ export function longestSeconds(plan: PhaseSpec[]): number {
 }
 
 /** CPU time of the processes named during a phase per item it completed, in ms; undefined for none done. */
-export function stackCpuMsPerItem(usage: PhaseUsage, processes: string[], completed: number): number | undefined {
+export function cpuMsPerItem(usage: PhaseUsage, processes: string[], completed: number): number | undefined {
   if (completed <= 0) return undefined;
   const seconds = processes.reduce((total, name) => total + (usage.cpuSeconds[name] ?? 0), 0);
   return Math.round((seconds * 1000 * 10) / completed) / 10;
@@ -198,14 +198,14 @@ export function summarize(
         p99: spreadOf(rounds.map((phase) => phase.latency.p99)),
         max: spreadOf(rounds.map((phase) => phase.latency.max)),
         perSecond: spreadOf(rounds.map((phase) => phase.perSecond)),
-        stackCpuMs: used((u, phase) => stackCpuMsPerItem(u, stackProcesses, phase.completed)),
+        stackCpuMs: used((u, phase) => cpuMsPerItem(u, stackProcesses, phase.completed)),
         stackPeakMiB: used((u) => u.stackPeakMiB),
         stackPeakPssMiB: used((u) => u.stackPeakPssMiB),
         watchedPercent: used((u) => u.watchedPercent),
         machineBusyPercent: used((u) => u.machineBusyPercent),
         byRound: rounds.map((phase) => {
           const u = usageOf(phase);
-          const workloadCpuMs = u ? stackCpuMsPerItem(u, workloadProcesses, phase.completed) : undefined;
+          const workloadCpuMs = u ? cpuMsPerItem(u, workloadProcesses, phase.completed) : undefined;
           return {
             round: phase.round,
             perSecond: phase.perSecond,

@@ -6,12 +6,11 @@
 // issue said RSS): bench/results/experiments.md, "Issue #23: the machine drifts; memory as PSS".
 
 import type { PhaseSummary, RoundFigures, Spread } from './rounds.ts';
+import { middle, ratiosByRound, summaryOf } from './rounds.ts';
 
 /** Orders ÷ calls of one figure, per round that measured both. */
 const roundRatios = (orders: PhaseSummary, calls: PhaseSummary, pick: (figures: RoundFigures) => number | undefined) =>
   ratiosByRound(orders.byRound, calls.byRound, pick);
-
-import { middle, ratiosByRound, summaryOf } from './rounds.ts';
 
 export interface Target {
   name: string;
