@@ -155,7 +155,11 @@ export class Stock {
     return { ...this.initialCounts, ...value?.counts };
   }
 
+  /** The order's outcome: pending in the stock document, or else its record, read after the document. */
   async reservation(orderId: string): Promise<Reservation | undefined> {
+    const { value } = await this.dapr.getState<StockDocument>(STOCK_KEY);
+    const pending = normalize(value, this.initialCounts).pending[orderId];
+    if (pending) return { orderId, ...pending };
     return (await this.dapr.getState<Reservation>(reservationKey(orderId))).value;
   }
 
@@ -180,11 +184,14 @@ export class Stock {
     return { orderId, released: outcome?.status === 'released' };
   }
 
-  /** Applies the change, records the order's outcome, and settles it in the background. */
+  /**
+   * Applies the change and answers: the outcome is kept for good once it is pending in the stock document,
+   * so its record is written, and the outcome settled, in the background.
+   */
   private async change(change: Change & { op: 'reserve' | 'release' }): Promise<Outcome | undefined> {
     await this.initialise();
     const { outcome, pending } = await this.writes.submit(change);
-    if (outcome && pending) await this.settle(change.orderId, outcome, { later: true });
+    if (outcome && pending) this.settleLater(change.orderId, outcome);
     return outcome;
   }
 
@@ -218,14 +225,15 @@ export class Stock {
     }
   }
 
-  /** Writes the outcome's record (only forward), then drops it from `pending` (later: in the background). */
-  private async settle(orderId: string, outcome: Outcome, options: { later?: boolean } = {}): Promise<void> {
+  /** Writes the outcome's record (only forward), then drops it from `pending`. */
+  private async settle(orderId: string, outcome: Outcome): Promise<void> {
     await this.record({ orderId, ...outcome });
-    const settling = this.writes
-      .submit({ op: 'settle', orderId, status: outcome.status })
-      .then(() => undefined)
-      .catch(() => undefined); // left pending: the order's next call or the next start settles it
-    if (!options.later) return settling;
+    await this.writes.submit({ op: 'settle', orderId, status: outcome.status });
+  }
+
+  /** Settles in the background: on a failure the outcome stays pending, for the order's next call or the next start. */
+  private settleLater(orderId: string, outcome: Outcome): void {
+    const settling = this.settle(orderId, outcome).catch(() => undefined);
     this.settling.add(settling);
     void settling.then(() => this.settling.delete(settling));
   }
