@@ -1,4 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The integration files that mostly wait, on Zipkin's batches and in Chromium: they run on a second copy of
+ * the integration stack, beside the others, which halves the longest part of `npm test`.
+ */
+const WAITING_ON_TRACES_AND_PAGES = [
+  'test/integration/zipkin-ui.test.ts',
+  'test/integration/page.test.ts',
+  'test/integration/tracing.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -19,7 +29,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...WAITING_ON_TRACES_AND_PAGES],
           // One real stack for all files (started once, see globalSetup), so the files take turns.
+          globalSetup: ['test/integration/globalSetup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // The same globalSetup: a stack of its own, alike in every way.
+        test: {
+          name: 'pages',
+          include: WAITING_ON_TRACES_AND_PAGES,
           globalSetup: ['test/integration/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,

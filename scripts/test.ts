@@ -43,7 +43,10 @@ main(async () => {
 
   // The stacks that kill processes run after the others, not beside them.
   const runs = [
-    { title: 'unit and integration tests', projects: ['unit', 'integration'] },
+    {
+      title: 'unit and integration tests (the traces and pages on a second integration stack, beside the rest)',
+      projects: ['unit', 'integration', 'pages'],
+    },
     { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
     {
       title:
