@@ -1,8 +1,9 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * The integration files that mostly wait, on Zipkin's batches and in Chromium: they run on a second copy of
- * the integration stack, beside the others, which halves the longest part of `npm test`.
+ * The integration files that mostly wait, on Zipkin's batches and in Chromium: a project of their own, with
+ * a second copy of the integration stack, which `npm test` runs in a vitest of its own beside the others
+ * (a vitest runs the files of such projects one at a time, all projects together).
  */
 const WAITING_ON_TRACES_AND_PAGES = [
   'test/integration/zipkin-ui.test.ts',
