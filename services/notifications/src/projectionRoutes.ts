@@ -11,6 +11,7 @@ import {
   IndexedOrder,
   ListPage,
   ListRequest,
+  PurgedRequest,
   RunningOrders,
 } from '#shared/orderProjection.ts';
 import { listOrders } from './orderIndex/listing.ts';
@@ -51,9 +52,9 @@ export function registerProjectionRoutes(app: ServiceApp, index: OrderIndex): vo
   const NoBody = z.strictObject({});
   app.post(
     '/projection/orders/:orderId/purged',
-    { schema: { params: OrderParams, body: NoBody } },
+    { schema: { params: OrderParams, body: PurgedRequest } },
     async (request, reply) => {
-      await index.markPurged(request.params.orderId);
+      await index.markPurged(request.params.orderId, request.body.final);
       return reply.code(204).send();
     },
   );

@@ -17,6 +17,7 @@ import {
 import { at, happyPath, Projection, step, T0 } from './indexHelpers.ts';
 
 const ID = 'order_riley_aaaaa';
+const OTHER = 'order_riley_bbbbb';
 const record = (events: Notification[]) => recordOf(ID, events);
 
 function runningIds(projection: Projection, shards = 4): string[] {
@@ -187,6 +188,20 @@ describe('the order index', () => {
     expect(runningIds(projection)).toEqual([]);
     await projection.take(step(ID, 'received', 0)); // a late copy does not bring it back
     expect((await listOrders(projection.store, { limit: 10 })).orders).toEqual([]);
+  });
+
+  it("keeps the engine's summary of a purged order whose last step has not arrived, and the step's own over it", async () => {
+    const projection = new Projection();
+    const engines = { status: 'COMPLETED', at: at(900), success: true, message: 'as the engine has it' } as const;
+    await projection.take(...happyPath(ID).slice(0, 3));
+    await projection.index.markPurged(ID, engines);
+    expect(await projection.index.final(ID)).toEqual(engines);
+    await projection.take(step(ID, 'shipped', 300, { result: { success: true, message: 'as the step has it' } }));
+    expect(await projection.index.final(ID)).toEqual(engines); // the first kept stays
+
+    await projection.take(step(OTHER, 'shipped', 300, { result: { success: true, message: 'as the step has it' } }));
+    await projection.index.markPurged(OTHER, { ...engines, message: 'late' });
+    expect((await projection.index.final(OTHER))?.message).toBe('as the step has it');
   });
 });
 

@@ -10,6 +10,7 @@ import type {
   IndexedStatus,
   ListPage,
   ListRequest,
+  PurgedRequest,
   RunningEntry,
 } from '#shared/orderProjection.ts';
 
@@ -36,8 +37,8 @@ export interface OrderProjection {
   repairRunning(id: string): Promise<void>;
   /** An end the engine knows of and no step announced: the record gets the engine's status. */
   markEnded(id: string, status: Exclude<IndexedStatus, 'RUNNING'>, at: number): Promise<void>;
-  /** Its history was purged: the list leaves it out, the watchdog forgets it. */
-  markPurged(id: string): Promise<void>;
+  /** Its history is purged: the list leaves it out, the watchdog forgets it, and `final` is kept unless one is. */
+  markPurged(id: string, final?: FinalSummary): Promise<void>;
 }
 
 /** The projection behind notifications' sidecar. */
@@ -72,8 +73,9 @@ export class SidecarOrderProjection implements OrderProjection {
     await this.sidecar.invoke(this.appId, `projection/orders/${id}/ended`, { status, at });
   }
 
-  async markPurged(id: string): Promise<void> {
-    await this.sidecar.invoke(this.appId, `projection/orders/${id}/purged`, {});
+  async markPurged(id: string, final?: FinalSummary): Promise<void> {
+    const request: PurgedRequest = final ? { final } : {};
+    await this.sidecar.invoke(this.appId, `projection/orders/${id}/purged`, request);
   }
 
   private get<T>(method: string): Promise<T> {

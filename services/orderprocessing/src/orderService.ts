@@ -2,6 +2,7 @@
 // naming the same order again), read it, pass on an approver's decision, purge it. Routes call this; the
 // engine behind it is a gateway (engine.ts), so unit tests run it against an in-memory one.
 import { Conflict, NotFound, Problem } from '#shared/errors.ts';
+import type { FinalSummary } from '#shared/orderProjection.ts';
 import { createIfAbsent, type StateClient } from '#shared/state.ts';
 import type { OrderArchive } from './archive.ts';
 import type { StoredOrder, WorkflowGateway } from './engine.ts';
@@ -35,6 +36,19 @@ const describeDecision = (decision: Decision) =>
   decision.kind === 'cancel'
     ? `cancelled by ${decision.by}`
     : `${decision.approved ? 'approved' : 'rejected'} by ${decision.by}`;
+
+/** How a finished order ended, as the engine shows it (an order terminated through Dapr has none). */
+function finalSummaryOf(view: OrderView): FinalSummary | undefined {
+  const at = view.last_updated_time;
+  if (view.status === 'COMPLETED' && view.order_result) {
+    const { success, message } = view.order_result;
+    return { status: 'COMPLETED', at, success, message };
+  }
+  if (view.status === 'FAILED') {
+    return { status: 'FAILED', at, success: false, message: view.failure_details?.message ?? 'the order failed' };
+  }
+  return undefined;
+}
 
 /** What happened to a decision: sent to a waiting order, or kept for the wait it will reach. */
 export type DecisionOutcome = 'sent' | 'kept';
@@ -125,15 +139,16 @@ export class OrderService {
   }
 
   /**
-   * Deletes a finished order's history. The projection is told first: if it cannot be, nothing is purged
-   * and the same request can be tried again (the other way round, a retry found the order archived: 409).
+   * Deletes a finished order's history. The projection is told first, with how the order ended (its last
+   * event may not have reached it yet: the archive must not lag the purge). If it cannot be told, nothing
+   * is purged and the same request can be tried again (the other way round, a retry found it archived: 409).
    */
   async purge(id: string): Promise<void> {
     const found = await this.find(id, 'purge');
     if (!FINISHED.has(found.view.status)) {
       throw new Conflict(`order ${id} is ${found.view.status}: only a finished order can be purged`);
     }
-    await this.projection?.markPurged(id).catch((error: unknown) => {
+    await this.projection?.markPurged(id, finalSummaryOf(found.view)).catch((error: unknown) => {
       throw unavailableIfUnreached(
         error,
         `order ${id} was not purged: the order projection is not reachable; try again in a moment`,

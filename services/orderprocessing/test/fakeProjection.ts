@@ -1,6 +1,6 @@
 // The order projection in this process, for orderprocessing's tests: notifications' own timelines and
 // index over a FakeState, fed by `take` as the subscription feeds them, and read as orderprocessing reads it.
-import type { IndexedStatus, ListRequest } from '#shared/orderProjection.ts';
+import type { FinalSummary, IndexedStatus, ListRequest } from '#shared/orderProjection.ts';
 import { listOrders } from '../../notifications/src/orderIndex/listing.ts';
 import { Projection } from '../../notifications/test/indexHelpers.ts';
 import { FakeState } from '../../shared/test/fakeState.ts';
@@ -29,5 +29,5 @@ export class FakeProjection implements OrderProjection {
   repairRunning = async (id: string) => this.index.repairRunning(id, await this.index.find(id));
   markEnded = (id: string, status: Exclude<IndexedStatus, 'RUNNING'>, at: number) =>
     this.index.markEnded(id, status, at);
-  markPurged = (id: string) => this.index.markPurged(id);
+  markPurged = (id: string, final?: FinalSummary) => this.index.markPurged(id, final);
 }

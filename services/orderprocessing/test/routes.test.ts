@@ -486,6 +486,26 @@ describe('DELETE /orders/:id', () => {
     expect(answer.json().message).toMatch(/its archive is not reachable/);
   });
 
+  it('keeps how the order ended for its archive when its last event has not reached the projection yet', async () => {
+    const { id } = (await post(ORDER)).json<{ id: string }>();
+    const at = '2026-12-06T09:00:00.000Z';
+    orders.update(id, {
+      status: 'COMPLETED',
+      last_updated_time: at,
+      order_result: { id, success: true, message: 'Order processed successfully' },
+    });
+    expect((await purge(id)).statusCode).toBe(200);
+    const answer = await app.inject({ method: 'GET', url: `/orders/${id}` });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({
+      id,
+      status: 'COMPLETED',
+      archived: true,
+      last_updated_time: at,
+      order_result: { id, success: true, message: 'Order processed successfully' },
+    });
+  });
+
   it('refuses a running order with 409', async () => {
     const { id } = (await post(ORDER)).json<{ id: string }>();
     const response = await purge(id);

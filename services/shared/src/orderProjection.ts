@@ -96,5 +96,12 @@ export const FinalSummary = z.object({
 });
 export type FinalSummary = z.infer<typeof FinalSummary>;
 
+/**
+ * POST /projection/orders/:id/purged: how the order ended, as the engine has it, kept as its final summary
+ * unless its last step's already is (which wins), so a purge never outruns the archive.
+ */
+export const PurgedRequest = z.strictObject({ final: FinalSummary.optional() });
+export type PurgedRequest = z.infer<typeof PurgedRequest>;
+
 /** An order the engine ended without a last step (terminated through Dapr directly), as the watchdog found. */
 export const EndedRequest = z.strictObject({ status: z.enum(['COMPLETED', 'FAILED', 'TERMINATED']), at: z.number() });

@@ -125,8 +125,12 @@ export class OrderIndex {
     await this.running.update(id, () => null);
   }
 
-  /** Marks a purged order: the list leaves it out, the watchdog forgets it. */
-  async markPurged(id: string): Promise<void> {
+  /**
+   * Marks a purged order: the list leaves it out, the watchdog forgets it. `final` is how it ended as the
+   * engine knew it: kept unless the last step's summary is there (its event may still be on its way).
+   */
+  async markPurged(id: string, final?: FinalSummary): Promise<void> {
+    if (final) await createIfAbsent(this.store, finalKey(id), final);
     await this.mark(id, (marks) => (marks.purged ? undefined : { ...marks, purged: true }));
     await this.running.update(id, () => null);
   }
