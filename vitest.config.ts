@@ -1,15 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
-
-/**
- * The integration files that mostly wait, on Zipkin's batches and in Chromium: a project of their own, with
- * a second copy of the integration stack, which `npm test` runs in a vitest of its own beside the others
- * (a vitest runs the files of such projects one at a time, all projects together).
- */
-const WAITING_ON_TRACES_AND_PAGES = [
-  'test/integration/zipkin-ui.test.ts',
-  'test/integration/page.test.ts',
-  'test/integration/tracing.test.ts',
-];
+import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -30,19 +19,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...WAITING_ON_TRACES_AND_PAGES],
           // One real stack for all files (started once, see globalSetup), so the files take turns.
-          globalSetup: ['test/integration/globalSetup.ts'],
-          fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 180_000,
-        },
-      },
-      {
-        // The same globalSetup: a stack of its own, alike in every way.
-        test: {
-          name: 'pages',
-          include: WAITING_ON_TRACES_AND_PAGES,
           globalSetup: ['test/integration/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,

@@ -1,7 +1,7 @@
 // `npm test`: the whole suite. Bootstrap (so a first run shows its progress), typecheck, lint, unit tests,
-// the integration tests on a private real Dapr stack (and beside them, on a second one, those that wait on
-// traces and pages), then stacks of their own: two replicas of every app; PostgreSQL, a workflow change
-// and the Dapr CLI; the benchmark and the soak in their shortest forms; a short chaos run.
+// the integration tests on a private real Dapr stack, then stacks of their own: two replicas of every app;
+// PostgreSQL, a workflow change and the Dapr CLI side by side; the benchmark and the soak in their shortest
+// forms; a short chaos run.
 // Ends with one plain "N passed, N failed" line.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,40 +17,6 @@ function readReport(path: string): VitestReport | undefined {
   } catch {
     return undefined; // vitest stopped before running anything
   }
-}
-
-interface Part {
-  title: string;
-  projects: string[];
-  env?: Record<string, string>;
-  /**
-   * Projects run at the same time by a vitest of their own. One vitest runs one file at a time here (it
-   * runs a file fewer than the cores at once, and every file of a project that shares a stack in turn).
-   */
-  beside?: string[];
-}
-
-/**
- * One vitest run of the projects, its output on the console, or (quiet) printed whole once it is over.
- * Its counts come from its JSON report; one that wrote none counts as one failed test.
- */
-async function vitest(
-  name: string,
-  projects: string[],
-  options: { env?: Record<string, string>; quiet?: boolean } = {},
-): Promise<{ ok: boolean; counts: { passed: number; failed: number; skipped: number } }> {
-  const report = join(runDir, `vitest-${name}-${projects.join('-')}.json`);
-  rmSync(report, { force: true });
-  const args = ['vitest', 'run', ...projects.flatMap((project) => ['--project', project])];
-  const result = await run('npx', [...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-    cwd: repoRoot,
-    inherit: !options.quiet,
-    env: { ...process.env, ...options.env },
-  });
-  if (options.quiet) process.stdout.write(result.stdout + result.stderr);
-  const raw = readReport(report);
-  const counts = raw ? countReport(raw) : { passed: 0, failed: 1, skipped: 0 };
-  return { ok: result.code === 0 && counts.failed === 0 && counts.passed > 0, counts };
 }
 
 /** A check that is not a vitest run (typecheck, lint): true when it passed. */
@@ -76,12 +42,12 @@ main(async () => {
   }
 
   // The stacks that kill processes run after the others, not beside them.
-  const parts: Part[] = [
-    { title: 'unit and integration tests', projects: ['unit', 'integration'], beside: ['pages'] },
+  const runs = [
+    { title: 'unit and integration tests', projects: ['unit', 'integration'] },
     { title: 'two replicas of every app, retentions of seconds (a stack of its own)', projects: ['scale'] },
     {
       title:
-        "the walkthrough on PostgreSQL, a change of the workflow with an order in flight, npm start's path through the Dapr CLI (a stack each)",
+        "the walkthrough on PostgreSQL, a change of the workflow with an order in flight, npm start's path through the Dapr CLI (side by side, a stack each)",
       projects: ['postgres', 'versions', 'cli'],
     },
     { title: 'the benchmark and the soak, in their shortest forms (a stack of its own each)', projects: ['bench'] },
@@ -98,29 +64,26 @@ main(async () => {
     },
   ];
   let ok = total.failed === 0;
-  for (const [n, part] of parts.entries()) {
-    const title = part.beside
-      ? `${part.title}; beside them, ${part.beside.join(', ')} (a stack of its own)`
-      : part.title;
-    const outcomes = await step(
+  for (const [n, { title, projects, env }] of runs.entries()) {
+    const report = join(runDir, `vitest-${n}-${projects.join('-')}.json`);
+    rmSync(report, { force: true });
+    const args = ['vitest', 'run', ...projects.flatMap((name) => ['--project', name])];
+    const vitest = await step(
       title,
-      async () => {
-        const beside = part.beside && vitest(`${n}b`, part.beside, { quiet: true });
-        const outcomes = [await vitest(`${n}`, part.projects, { env: part.env })];
-        if (beside) {
-          info(`  … waiting for ${part.beside?.join(', ')}, run beside them (its output follows)`);
-          outcomes.push(await beside);
-        }
-        return outcomes;
-      },
-      (outcomes) => outcomes.every((outcome) => outcome.ok),
+      () =>
+        run('npx', [...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+          cwd: repoRoot,
+          inherit: true,
+          env: { ...process.env, ...env },
+        }),
+      (result) => result.code === 0,
     );
-    for (const { ok: passed, counts } of outcomes) {
-      total.passed += counts.passed;
-      total.failed += counts.failed;
-      total.skipped += counts.skipped;
-      if (!passed) ok = false;
-    }
+    const raw = readReport(report);
+    const counts = raw ? countReport(raw) : { passed: 0, failed: 1, skipped: 0 };
+    total.passed += counts.passed;
+    total.failed += counts.failed;
+    total.skipped += counts.skipped;
+    if (vitest.code !== 0 || counts.failed > 0 || counts.passed === 0) ok = false;
   }
 
   info(`npm test took ${formatDuration(Date.now() - began)}`);
