@@ -86,7 +86,8 @@ export function benchOptions(): BenchOptions {
     tracing,
     concurrency: integer(values.concurrency ?? env.BENCH_CONCURRENCY ?? '30', 'concurrency', 1, 500),
     durationSeconds,
-    latencyCount: integer(values['latency-count'] ?? env.BENCH_LATENCY_COUNT ?? '50', 'latency count', 1, 1000),
+    // 200, not 50: the p50 of 50 orders moved a round's p50 ratio by ±0.1 (bench/results/experiments.md).
+    latencyCount: integer(values['latency-count'] ?? env.BENCH_LATENCY_COUNT ?? '200', 'latency count', 1, 1000),
     latencySeconds: 15,
     warmUpCount: integer(values['warmup-count'] ?? env.BENCH_WARMUP_COUNT ?? '50', 'warm-up count', 0, 1000),
     warmUpSeconds: 10,
