@@ -190,7 +190,7 @@ describe('the order index', () => {
     expect((await listOrders(projection.store, { limit: 10 })).orders).toEqual([]);
   });
 
-  it("keeps the engine's summary of a purged order whose last step has not arrived, and the step's own over it", async () => {
+  it("keeps the engine's summary of a purged order whose last step has not arrived; whichever summary comes first stays", async () => {
     const projection = new Projection();
     const engines = { status: 'COMPLETED', at: at(900), success: true, message: 'as the engine has it' } as const;
     await projection.take(...happyPath(ID).slice(0, 3));
