@@ -56,7 +56,8 @@ export type PlanSettings = Pick<
 /**
  * The phases in the order they run: each workload's warm-up once, then `rounds` rounds, each running every
  * workload at 1 in flight (latency) and then every workload under the sustained load (throughput), both in
- * the round's turn of `kinds`. At 1 in flight for the load too, a round has the latency phases only.
+ * the round's order (ROUND_ORDERS), of the workloads `kinds` names. At 1 in flight for the load too, a round
+ * has the latency phases only.
  */
 export function phasePlan(s: PlanSettings, kinds: readonly PhaseKind[] = ROUND_ORDER): PhaseSpec[] {
   const orderOf = (round: number) =>
